@@ -1,0 +1,14 @@
+import { fixedPolicy } from './fixed-policy.js';
+import type { Policy } from './policy.js';
+import { PolicyError } from './policy-error.js';
+import { scriptedPolicy } from './scripted-policy.js';
+
+export const POLICY_FORMS = ['fixed:<knob>=<level>,…', 'script:<seq>@<knobs>;…'];
+
+/** Resolves a policy spec string (the form users write on the command line). */
+export function policyFromSpec(spec: string): Policy {
+  if (spec === 'reference' || spec === 'fixed') return fixedPolicy('') as Policy;
+  if (spec.startsWith('fixed:')) return fixedPolicy(spec.slice('fixed:'.length)) as Policy;
+  if (spec.startsWith('script:')) return scriptedPolicy(spec.slice('script:'.length)) as Policy;
+  throw new PolicyError(`unknown policy "${spec}": expected one of ${POLICY_FORMS.join(', ')}`);
+}

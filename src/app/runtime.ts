@@ -1,0 +1,79 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import { InferencePool } from '../inference/pool.js';
+import { createFfmpegMedia } from '../media/ffmpeg.js';
+import type { MediaPort } from '../media/types.js';
+import { resolveModel } from '../models/catalog.js';
+import type { ModelSpec } from '../models/types.js';
+import { assertRedisReachable, bullConnection, connect } from '../queue/connection.js';
+import { RESULT_QUEUE, SEGMENT_QUEUE } from '../queue/names.js';
+import { StreamStore } from '../queue/stream-store.js';
+import { createS3Storage } from '../storage/s3.js';
+import type { ObjectStore } from '../storage/types.js';
+
+/** The ports every role is built from, wired from one validated config. */
+export interface Runtime {
+  config: Config;
+  redis: Redis;
+  connection: ConnectionOptions;
+  streams: StreamStore;
+  store: ObjectStore;
+  media: MediaPort;
+  segments: Queue;
+  results: Queue;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config): Promise<Runtime> {
+  if (!config.redisUrl) throw new Error('REDIS_URL is not set (the CLI starts a local Redis only for `run`)');
+  await assertRedisReachable(config.redisUrl);
+  const store = createS3Storage({ ...config.s3 });
+  await store.ensureBucket();
+  const connection = bullConnection(config.redisUrl);
+  const redis = connect(config.redisUrl);
+  const segments = new Queue(SEGMENT_QUEUE, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: false },
+  });
+  const results = new Queue(RESULT_QUEUE, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: false },
+  });
+  return {
+    config,
+    redis,
+    connection,
+    streams: new StreamStore(redis, config.queuePrefix),
+    store,
+    media: createFfmpegMedia(),
+    segments,
+    results,
+    close: async () => {
+      await Promise.all([segments.close(), results.close()]);
+      redis.disconnect();
+    },
+  };
+}
+
+export interface LoadedModel {
+  spec: ModelSpec;
+  pool: InferencePool;
+  key: string;
+  providers: string[];
+}
+
+/** Resolves the configured model and opens it in an inference pool (worker threads). */
+export async function loadModel(config: Config, name = config.model, log: (l: string) => void = (l) => console.warn(l)): Promise<LoadedModel> {
+  const spec = resolveModel(name, config.modelsDir);
+  const pool = new InferencePool(config.executionProviders, config.inferenceThreads, config.intraOpThreads, log);
+  try {
+    const loaded = await pool.load(spec.name, spec.path);
+    return { spec, pool, key: spec.name, providers: loaded.providers };
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerRunCommand } from './run-command.js';
+
+const program = new Command();
+program.name('oneadapt').description('Video analytics knobs tuned per stream by backpropagation').showHelpAfterError();
+registerRunCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // One line for the user; the stack only when asked for.
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`oneadapt: ${msg.split('\n')[0]}\n`);
+  if (process.env.ONEADAPT_DEBUG) console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { runVideos } from '../app/run-job.js';
+import { loadConfig } from '../config/config.js';
+import { summaryTable } from '../report/report.js';
+import { progressBar } from './progress.js';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run videos through the full pipeline (ingest → S3 → BullMQ → worker → coordinator) and report')
+    .argument('<videos...>', 'video files or live URLs; each becomes a stream')
+    .option('--policy <policy>', 'knob policy: fixed:<knob>=<level>,… | script:<seq>@<knobs>;…', 'fixed:')
+    .option('--model <model>', 'model name (yolox-nano, fastestdet, ultraface, ultraface-slim) or [family:]path.onnx')
+    .option('--report <file>', 'write the JSON report here')
+    .option('--no-lockstep', 'do not wait for each update before cutting the next segment (live behaviour)')
+    .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', '1')
+    .option('--max-segments <n>', 'stop each stream after n segments')
+    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; maxSegments?: string }) => {
+      const config = loadConfig();
+      const bar = progressBar('run');
+      const reports = await runVideos(config, {
+        videos,
+        policy: o.policy,
+        model: o.model,
+        lockstep: o.lockstep,
+        auditEvery: Number(o.auditEvery),
+        maxSegments: o.maxSegments ? Number(o.maxSegments) : undefined,
+        log: (l) => process.stderr.write(`${l}\n`),
+        onProgress: (d, t) => bar.update(d, t),
+      }).finally(() => bar.stop());
+      console.log(summaryTable(reports));
+      if (o.report) {
+        await writeFile(o.report, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+        console.log(`report written to ${o.report}`);
+      }
+    });
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the system reads, in one place, validated once.
+ * Unset optional values mean "embedded default" (e.g. the CLI starts a local Redis / S3).
+ */
+const schema = z.object({
+  REDIS_URL: z.string().url().optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).max(63).regex(/^[a-z0-9.-]+$/, 'lower-case letters, digits, dots and dashes').default('oneadapt'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  ONEADAPT_MODEL: z.string().min(1).default('yolox-nano'),
+  ONEADAPT_MODELS_DIR: z.string().optional(),
+  ONEADAPT_EXECUTION_PROVIDERS: z.string().default('cpu'),
+  ONEADAPT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  ONEADAPT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  ONEADAPT_SEGMENT_SECONDS: z.coerce.number().positive().max(60).default(1),
+  ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
+  ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
+  ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  redisUrl?: string;
+  s3: {
+    endpoint?: string;
+    bucket: string;
+    region: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    forcePathStyle: boolean;
+  };
+  model: string;
+  modelsDir?: string;
+  executionProviders: string[];
+  intraOpThreads?: number;
+  inferenceThreads: number;
+  segmentSeconds: number;
+  analysisFps: number;
+  queuePrefix: string;
+  workerConcurrency: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; errors name the variable, what was expected and what came. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `${key}=${JSON.stringify(env[key])}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const providers = e.ONEADAPT_EXECUTION_PROVIDERS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const known = ['cpu', 'cuda', 'webgpu', 'tensorrt', 'dml', 'coreml'];
+  const unknown = providers.filter((p) => !known.includes(p));
+  if (unknown.length > 0) {
+    throw new ConfigError(`invalid configuration: ONEADAPT_EXECUTION_PROVIDERS has ${unknown.join(', ')}; expected a comma list of ${known.join('|')}`);
+  }
+  if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither');
+  }
+  return {
+    redisUrl: e.REDIS_URL,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      // Custom endpoints (MinIO, R2, s3rver) want path-style; AWS itself does not.
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ? e.S3_FORCE_PATH_STYLE === 'true' : e.S3_ENDPOINT !== undefined,
+    },
+    model: e.ONEADAPT_MODEL,
+    modelsDir: e.ONEADAPT_MODELS_DIR,
+    executionProviders: providers.length > 0 ? providers : ['cpu'],
+    intraOpThreads: e.ONEADAPT_INTRA_OP_THREADS,
+    inferenceThreads: e.ONEADAPT_INFERENCE_THREADS,
+    segmentSeconds: e.ONEADAPT_SEGMENT_SECONDS,
+    analysisFps: e.ONEADAPT_ANALYSIS_FPS,
+    queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
+    workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
+    logLevel: e.ONEADAPT_LOG_LEVEL,
+  };
+}

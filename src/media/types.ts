@@ -1,0 +1,48 @@
+/** One decoded picture: packed RGB24, row-major, `data.length === width * height * 3`. */
+export interface RawFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  /** Native frame rate of the source (frames per second). */
+  fps: number;
+  /** Seconds; `Infinity` for live sources that report no duration. */
+  durationS: number;
+  codec: string;
+}
+
+/** What an encode needs to know: the three knobs the system tunes. */
+export interface EncodeSettings {
+  /** x264 constant quantiser (0..51). */
+  qp: number;
+  /** Output size, even numbers. */
+  width: number;
+  height: number;
+  /** Output frame rate within the segment (frames are dropped evenly from the input rate). */
+  fps: number;
+}
+
+export interface EncodedSegment {
+  /** The encoded file (MP4, H.264). */
+  data: Buffer;
+  /** Wall-clock milliseconds the encode took. */
+  ms: number;
+}
+
+/** The one port to ffmpeg. Everything else in the system sees frames and buffers. */
+export interface MediaPort {
+  probe(source: string): Promise<VideoInfo>;
+  /**
+   * Decode `source` (file path or URL) to frames resampled to `fps`, optionally scaled.
+   * Frames are yielded as they are decoded (works for live sources).
+   */
+  readFrames(source: string, opts: { fps: number; width?: number; height?: number; startS?: number; durationS?: number }): AsyncIterable<RawFrame>;
+  /** Encode frames captured at `inputFps` with the given settings. */
+  encodeFrames(frames: RawFrame[], inputFps: number, settings: EncodeSettings): Promise<EncodedSegment>;
+  /** Decode an encoded segment held in memory; optionally scale every frame to width×height. */
+  decodeSegment(data: Buffer, opts?: { width?: number; height?: number }): Promise<RawFrame[]>;
+}

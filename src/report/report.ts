@@ -1,0 +1,104 @@
+import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
+import type { KnobSpaces } from '../knobs/space.js';
+import { referenceSetting } from '../knobs/space.js';
+
+/** The per-segment figures a report row carries (see DESIGN.md, "The report"). */
+export interface ReportRow {
+  seq: number;
+  knobs: { qp: number; resolution: string; fps: number };
+  knobVersion: number;
+  bytes: number;
+  frames: number;
+  /** Analysis frames the segment spans. */
+  slots: number;
+  proxy: number;
+  f1: number | null;
+  inferMs: number;
+  gradMs: number;
+  probeMs: number;
+  encodeMs: number;
+  error?: string;
+}
+
+export interface Report {
+  video: string;
+  streamId: string;
+  policy: string;
+  model: string;
+  segments: number;
+  totals: {
+    /** Seconds of video covered. */
+    durationS: number;
+    bytes: number;
+    framesInferred: number;
+    inferMs: number;
+    gradMs: number;
+    probeEncodeMs: number;
+    encodeMs: number;
+    /** Mean of the audited segments' F1 (null when none was audited). */
+    f1: number | null;
+    failedSegments: number;
+  };
+  reference: { knobs: { qp: number; resolution: string; fps: number } };
+  updates: { version: number; validFromSeq: number; afterSeq: number; knobs: { qp: number; resolution: string; fps: number } }[];
+  perSegment: ReportRow[];
+}
+
+export function buildReport(input: {
+  video: string;
+  streamId: string;
+  policy: string;
+  model: string;
+  sourceWidth: number;
+  sourceHeight: number;
+  spaces: KnobSpaces;
+  analysisFps: number;
+  rows: ReportRow[];
+  updates: Report['updates'];
+}): Report {
+  const rows = [...input.rows].sort((a, b) => a.seq - b.seq);
+  const sum = (f: (r: ReportRow) => number) => rows.reduce((s, r) => s + f(r), 0);
+  const audited = rows.filter((r) => r.f1 !== null);
+  return {
+    video: input.video,
+    streamId: input.streamId,
+    policy: input.policy,
+    model: input.model,
+    segments: rows.length,
+    totals: {
+      durationS: sum((r) => r.slots) / input.analysisFps,
+      bytes: sum((r) => r.bytes),
+      framesInferred: sum((r) => r.frames),
+      inferMs: sum((r) => r.inferMs),
+      gradMs: sum((r) => r.gradMs),
+      probeEncodeMs: sum((r) => r.probeMs),
+      encodeMs: sum((r) => r.encodeMs),
+      f1: audited.length > 0 ? audited.reduce((s, r) => s + (r.f1 as number), 0) / audited.length : null,
+      failedSegments: rows.filter((r) => r.error !== undefined).length,
+    },
+    reference: { knobs: knobsLabel(encodedKnobs(referenceSetting(input.spaces), input.sourceWidth, input.sourceHeight)) },
+    updates: input.updates,
+    perSegment: rows,
+  };
+}
+
+/** A fixed-width summary table for the terminal. */
+export function summaryTable(reports: Report[]): string {
+  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'frames', 'F1', 'infer ms/frame', 'failed'];
+  const lines = reports.map((r) => {
+    return [
+      r.video.split('/').pop() ?? r.video,
+      r.policy,
+      String(r.segments),
+      (r.totals.bytes / 1024).toFixed(1),
+      ((r.totals.bytes * 8) / 1000 / Math.max(r.totals.durationS, 1e-9)).toFixed(1),
+      String(r.totals.framesInferred),
+      r.totals.f1 === null ? '-' : r.totals.f1.toFixed(3),
+      (r.totals.inferMs / Math.max(1, r.totals.framesInferred)).toFixed(1),
+      String(r.totals.failedSegments),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}

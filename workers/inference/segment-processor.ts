@@ -1,0 +1,111 @@
+import { segmentF1 } from '../../src/accuracy/f1.js';
+import type { InferencePort } from '../../src/inference/pool.js';
+import type { MediaPort, RawFrame } from '../../src/media/types.js';
+import { proxyValue } from '../../src/models/proxy.js';
+import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
+import type { ResultJob, SegmentJob } from '../../src/queue/schemas.js';
+import { resultsKey } from '../../src/storage/keys.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+
+/** Input that no retry can fix (corrupt or missing segment): the job fails with this reason. */
+export class BadSegmentError extends Error {
+  override name = 'BadSegmentError';
+}
+
+export interface SegmentProcessorDeps {
+  store: ObjectStore;
+  media: MediaPort;
+  inference: InferencePort;
+  model: ModelSpec;
+  /** Key the model was loaded under in the inference pool. */
+  modelKey: string;
+  classes: ReadonlySet<number>;
+}
+
+interface FramesResult {
+  detections: Detection[][];
+  inferMs: number;
+}
+
+/** The inference worker's logic for one segment: download, decode, infer every frame, report. */
+export class SegmentProcessor {
+  constructor(private readonly deps: SegmentProcessorDeps) {}
+
+  private async fetch(key: string): Promise<Buffer> {
+    const data = await this.deps.store.getIfExists(key);
+    if (data === undefined) throw new BadSegmentError(`segment object missing: ${key}`);
+    if (data.length === 0) throw new BadSegmentError(`segment is empty (0 bytes): ${key}`);
+    return data;
+  }
+
+  private async decode(key: string, fit: FitSize): Promise<RawFrame[]> {
+    const data = await this.fetch(key);
+    try {
+      const frames = await this.deps.media.decodeSegment(data, { width: fit.width, height: fit.height });
+      if (frames.length === 0) throw new Error('no frames');
+      return frames;
+    } catch (err) {
+      throw new BadSegmentError(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Infers frames one after another, preparing the next tensor while the current one runs. */
+  async inferFrames(frames: RawFrame[], fit: FitSize, sourceWidth: number, sourceHeight: number): Promise<FramesResult> {
+    const { model, inference, modelKey } = this.deps;
+    const dims = [1, 3, model.inputHeight, model.inputWidth];
+    const out: Detection[][] = [];
+    let inferMs = 0;
+    let next = frames.length > 0 ? model.toTensor(frames[0], fit) : undefined;
+    for (let i = 0; i < frames.length; i++) {
+      const running = inference.run(modelKey, { [model.inputName]: { data: next!, dims } }, model.outputNames);
+      next = i + 1 < frames.length ? model.toTensor(frames[i + 1], fit) : undefined;
+      const r = await running;
+      inferMs += r.ms;
+      const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.data]));
+      out.push(model.decode(outputs, fit, sourceWidth, sourceHeight));
+    }
+    return { detections: out, inferMs };
+  }
+
+  async process(job: SegmentJob): Promise<ResultJob> {
+    const { model, classes, store } = this.deps;
+    const fit = model.fitSize(job.sourceWidth, job.sourceHeight);
+    const t0 = performance.now();
+    const frames = await this.decode(job.segmentKey, fit);
+    const decodeMs = performance.now() - t0;
+    const main = await this.inferFrames(frames, fit, job.sourceWidth, job.sourceHeight);
+
+    let f1: number | null = null;
+    if (job.auditKey) {
+      const refFrames = await this.decode(job.auditKey, fit);
+      const ref = await this.inferFrames(refFrames, fit, job.sourceWidth, job.sourceHeight);
+      f1 = segmentF1(main.detections, ref.detections, classes);
+    }
+
+    const key = resultsKey(job.streamId, job.seq);
+    const lines = main.detections.map((ds, frame) =>
+      JSON.stringify({ frame, detections: ds.map((d) => ({ cls: d.cls, label: model.classNames[d.cls], score: +d.score.toFixed(4), box: d.box.map((v) => +v.toFixed(1)) })) }),
+    );
+    await store.put(key, lines.join('\n') + '\n', 'application/x-ndjson');
+
+    const proxy = main.detections.reduce((s, ds) => s + proxyValue(ds, classes), 0) / Math.max(1, frames.length);
+    return {
+      streamId: job.streamId,
+      seq: job.seq,
+      knobs: job.knobs,
+      knobVersion: job.knobVersion,
+      bytes: job.bytes,
+      frames: frames.length,
+      slots: job.slots,
+      detections: main.detections.reduce((s, ds) => s + ds.filter((d) => classes.has(d.cls)).length, 0),
+      proxy,
+      decodeMs,
+      inferMs: main.inferMs,
+      gradMs: 0,
+      encodeMs: job.encodeMs,
+      probeMs: job.probeMs,
+      f1,
+      resultKey: key,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import type { Queue } from 'bullmq';
+import { encodedKnobs } from '../../src/knobs/encode.js';
+import { referenceSetting, type KnobSpaces } from '../../src/knobs/space.js';
+import type { MediaPort, RawFrame } from '../../src/media/types.js';
+import { segmentJobId } from '../../src/queue/names.js';
+import type { SegmentJob } from '../../src/queue/schemas.js';
+import type { StreamStore } from '../../src/queue/stream-store.js';
+import { auditKey, segmentKey } from '../../src/storage/keys.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+
+export interface IngestDeps {
+  media: MediaPort;
+  store: ObjectStore;
+  streams: StreamStore;
+  segments: Queue;
+  log?: (line: string) => void;
+}
+
+export interface IngestOptions {
+  streamId: string;
+  source: string;
+  sourceWidth: number;
+  sourceHeight: number;
+  spaces: KnobSpaces;
+  segmentSeconds: number;
+  analysisFps: number;
+  /**
+   * Wait for segment n−1's result to be consumed before cutting segment n, so each
+   * update applies to the very next segment (archived footage; deterministic runs).
+   * A live source cannot wait: its updates apply from the next segment not yet claimed.
+   */
+  lockstep: boolean;
+  /** Also upload a reference-quality encode every N segments for the accuracy audit (0 = never). */
+  auditEvery: number;
+  maxSegments?: number;
+  lockstepTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface IngestSummary {
+  segments: number;
+  encodeMs: number;
+  bytes: number;
+}
+
+async function waitConsumed(streams: StreamStore, streamId: string, seq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  while ((await streams.lastConsumed(streamId)) < seq) {
+    if (signal?.aborted) throw new Error('ingest aborted');
+    if (Date.now() > deadline) throw new Error(`stream "${streamId}": no result for segment ${seq} within ${timeoutMs} ms (are inference workers and a coordinator running?)`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * The ingest role for one stream: cut the source into segments, encode each with the
+ * knobs the stream has when the segment is claimed, upload, enqueue. Raw frames stay here.
+ */
+export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<IngestSummary> {
+  const slots = Math.max(1, Math.round(opts.segmentSeconds * opts.analysisFps));
+  const reference = encodedKnobs(referenceSetting(opts.spaces), opts.sourceWidth, opts.sourceHeight);
+  const summary: IngestSummary = { segments: 0, encodeMs: 0, bytes: 0 };
+
+  const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
+    if (opts.lockstep && seq > 0) await waitConsumed(deps.streams, opts.streamId, seq - 1, opts.lockstepTimeoutMs ?? 600_000, opts.signal);
+    const update = await deps.streams.claim(opts.streamId, seq);
+    const k = update.knobs;
+    const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, { qp: k.qp, width: k.width, height: k.height, fps: k.fps });
+    const key = segmentKey(opts.streamId, seq);
+    await deps.store.put(key, encoded.data, 'video/mp4');
+    let audit: string | undefined;
+    if (opts.auditEvery > 0 && seq % opts.auditEvery === 0) {
+      const ref = await deps.media.encodeFrames(frames, opts.analysisFps, {
+        qp: reference.qp,
+        width: reference.width,
+        height: reference.height,
+        fps: opts.analysisFps,
+      });
+      audit = auditKey(opts.streamId, seq);
+      await deps.store.put(audit, ref.data, 'video/mp4');
+    }
+    const job: SegmentJob = {
+      streamId: opts.streamId,
+      seq,
+      segmentKey: key,
+      auditKey: audit,
+      knobs: k,
+      knobVersion: update.version,
+      sourceWidth: opts.sourceWidth,
+      sourceHeight: opts.sourceHeight,
+      slots: frames.length,
+      bytes: encoded.data.length,
+      encodeMs: encoded.ms,
+      probeMs: 0,
+    };
+    await deps.segments.add('segment', job, { jobId: segmentJobId(opts.streamId, seq) });
+    summary.segments++;
+    summary.encodeMs += encoded.ms;
+    summary.bytes += encoded.data.length;
+  };
+
+  let buffer: RawFrame[] = [];
+  let seq = 0;
+  for await (const frame of deps.media.readFrames(opts.source, { fps: opts.analysisFps })) {
+    if (opts.signal?.aborted) break;
+    buffer.push(frame);
+    if (buffer.length === slots) {
+      await emit(seq++, buffer);
+      buffer = [];
+      if (opts.maxSegments !== undefined && seq >= opts.maxSegments) break;
+    }
+  }
+  if (buffer.length > 0 && (opts.maxSegments === undefined || seq < opts.maxSegments)) await emit(seq++, buffer);
+  await deps.streams.setTotalSegments(opts.streamId, seq);
+  deps.log?.(`ingest ${opts.streamId}: ${seq} segments, ${(summary.bytes / 1024).toFixed(0)} KiB`);
+  return summary;
+}
