@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerRoleCommands } from './roles-command.js';
 import { registerRunCommand } from './run-command.js';
 
 const program = new Command();
 program.name('oneadapt').description('Video analytics knobs tuned per stream by backpropagation').showHelpAfterError();
 registerRunCommand(program);
+registerRoleCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // One line for the user; the stack only when asked for.

@@ -19,6 +19,7 @@ const schema = z.object({
   ONEADAPT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   ONEADAPT_SEGMENT_SECONDS: z.coerce.number().positive().max(60).default(1),
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
+  ONEADAPT_POLICY: z.string().min(1).default('fixed:'),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -41,6 +42,8 @@ export interface Config {
   inferenceThreads: number;
   segmentSeconds: number;
   analysisFps: number;
+  /** Policy for streams an ingest registers without one given on the command line. */
+  policy: string;
   queuePrefix: string;
   workerConcurrency: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inferenceThreads: e.ONEADAPT_INFERENCE_THREADS,
     segmentSeconds: e.ONEADAPT_SEGMENT_SECONDS,
     analysisFps: e.ONEADAPT_ANALYSIS_FPS,
+    policy: e.ONEADAPT_POLICY,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
     logLevel: e.ONEADAPT_LOG_LEVEL,

@@ -9,3 +9,10 @@ export function segmentJobId(streamId: string, seq: number): string {
 export function resultJobId(streamId: string, seq: number): string {
   return `${streamId}.res.${seq}`;
 }
+
+/** Archived footage waiting to be cut into segments (one job per file). */
+export const INGEST_QUEUE = 'ingest';
+
+export function ingestJobId(streamId: string): string {
+  return `${streamId}.ingest`;
+}

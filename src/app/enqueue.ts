@@ -1,0 +1,93 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { policyFromSpec } from '../adapt/policies.js';
+import type { Config } from '../config/config.js';
+import { INGEST_QUEUE, ingestJobId } from '../queue/names.js';
+import { parseS3Url } from '../storage/keys.js';
+import type { Runtime } from './runtime.js';
+import { streamIdFor } from './run-job.js';
+
+export const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.ts', '.mpg', '.mpeg', '.flv'];
+
+export interface EnqueuedStream {
+  streamId: string;
+  source: string;
+}
+
+async function expandLocal(input: string): Promise<string[]> {
+  let st;
+  try {
+    st = await stat(input);
+  } catch {
+    throw new Error(`not found: ${input} (expected a video file, a folder of videos or s3://bucket/prefix)`);
+  }
+  if (st.isFile()) return [path.resolve(input)];
+  const out: string[] = [];
+  for (const entry of await readdir(input, { withFileTypes: true })) {
+    const p = path.join(input, entry.name);
+    if (entry.isDirectory()) out.push(...(await expandLocal(p)));
+    else if (VIDEO_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) out.push(path.resolve(p));
+  }
+  return out.sort();
+}
+
+/**
+ * Archived footage → one ingest job per video. Local files are uploaded to the store first
+ * (workers may run elsewhere); s3:// prefixes are listed in place.
+ */
+export async function enqueueArchives(rt: Runtime, config: Config, inputs: string[], opts: { policy: string; model?: string; log?: (l: string) => void }): Promise<EnqueuedStream[]> {
+  policyFromSpec(opts.policy);
+  const sources: { source: string; name: string }[] = [];
+  for (const input of inputs) {
+    if (input.startsWith('s3://')) {
+      const { bucket, prefix } = parseS3Url(input);
+      if (bucket !== rt.store.bucket) throw new Error(`${input}: workers read the configured bucket "${rt.store.bucket}"; set S3_BUCKET=${bucket}`);
+      for await (const key of rt.store.list(prefix)) {
+        if (VIDEO_EXTENSIONS.includes(path.extname(key).toLowerCase())) sources.push({ source: `s3://${bucket}/${key}`, name: key });
+      }
+    } else {
+      for (const file of await expandLocal(input)) sources.push({ source: file, name: file });
+    }
+  }
+  if (sources.length === 0) throw new Error(`no videos found in ${inputs.join(', ')} (extensions: ${VIDEO_EXTENSIONS.join(' ')})`);
+
+  const queue = new Queue(INGEST_QUEUE, { connection: rt.connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
+  try {
+    const out: EnqueuedStream[] = [];
+    for (const s of sources) {
+      const streamId = streamIdFor(s.name);
+      let source = s.source;
+      if (!source.startsWith('s3://')) {
+        const key = `archive/${streamId}/${path.basename(source)}`;
+        await rt.store.put(key, await readFile(source), 'video/*');
+        source = `s3://${rt.store.bucket}/${key}`;
+      }
+      await queue.add('ingest', { streamId, source, policy: opts.policy, model: opts.model ?? config.model }, { jobId: ingestJobId(streamId) });
+      opts.log?.(`enqueued ${s.name} as stream ${streamId}`);
+      out.push({ streamId, source });
+    }
+    return out;
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Segments done and (where known) expected, over the given streams. */
+export async function archiveProgress(rt: Runtime, streams: EnqueuedStream[]): Promise<{ done: number; total: number | undefined; finished: number }> {
+  let done = 0;
+  let total = 0;
+  let known = true;
+  let finished = 0;
+  for (const s of streams) {
+    const rows = await rt.streams.rowCount(s.streamId);
+    const meta = await rt.streams.meta(s.streamId);
+    done += rows;
+    if (meta?.totalSegments === undefined) known = false;
+    else {
+      total += meta.totalSegments;
+      if (rows >= meta.totalSegments) finished++;
+    }
+  }
+  return { done, total: known ? total : undefined, finished };
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { archiveProgress, enqueueArchives } from '../app/enqueue.js';
+import { ingestSource } from '../app/live-ingest.js';
+import { closeOnSignals, startRoles, type RoleName } from '../app/roles.js';
+import { createRuntime } from '../app/runtime.js';
+import { loadConfig } from '../config/config.js';
+import { progressBar } from './progress.js';
+
+const log = (l: string) => process.stderr.write(`${l}\n`);
+
+async function serve(roles: RoleName[]): Promise<void> {
+  const running = await startRoles(loadConfig(), roles, { log });
+  closeOnSignals(() => running.close(), log);
+  await new Promise(() => undefined);
+}
+
+export function registerRoleCommands(program: Command): void {
+  program.command('worker').description('inference worker: segments → detections (+ gradients) → results').action(() => serve(['worker']));
+  program.command('coordinator').description('coordinator: results → policy step → knob updates').action(() => serve(['coordinator']));
+  program.command('up').description('worker, coordinator and archive ingest in one process').action(() => serve(['worker', 'coordinator', 'ingest']));
+
+  program
+    .command('ingest')
+    .description('ingest one source (file or live URL): cut, encode with the stream\'s knobs, upload, enqueue')
+    .argument('<source>', 'video file or URL (rtsp://, http://, …)')
+    .option('--stream-id <id>', 'stream id (default: from the source name)')
+    .option('--policy <policy>', 'knob policy', 'fixed:')
+    .option('--lockstep', 'wait for each segment\'s update before the next (default for files)')
+    .option('--no-lockstep', 'never wait (default for live URLs)')
+    .option('--audit-every <n>', 'upload a reference encode every n segments for accuracy audits (0 = never)', '0')
+    .action(async (source: string, o: { streamId?: string; policy: string; lockstep?: boolean; auditEvery: string }) => {
+      const abort = new AbortController();
+      closeOnSignals(async () => abort.abort(), log);
+      const s = await ingestSource(loadConfig(), { source, streamId: o.streamId, policy: o.policy, lockstep: o.lockstep, auditEvery: Number(o.auditEvery), signal: abort.signal, log });
+      log(`ingest: stream ${s.streamId} done, ${s.segments} segments`);
+    });
+
+  program
+    .command('enqueue')
+    .description('archived footage → one stream per video, processed by `up`/`ingest` roles')
+    .argument('<inputs...>', 'video files, folders, or s3://bucket/prefix')
+    .option('--policy <policy>', 'knob policy for these streams', 'fixed:')
+    .option('--model <model>', 'model recorded with the streams')
+    .option('--wait', 'wait until every stream is processed, with a progress bar')
+    .action(async (inputs: string[], o: { policy: string; model?: string; wait?: boolean }) => {
+      const config = loadConfig();
+      const rt = await createRuntime(config);
+      try {
+        const streams = await enqueueArchives(rt, config, inputs, { policy: o.policy, model: o.model, log });
+        if (!o.wait) return;
+        const bar = progressBar('enqueue');
+        for (;;) {
+          const p = await archiveProgress(rt, streams);
+          bar.update(p.done, p.total);
+          if (p.finished === streams.length) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        bar.stop();
+        log(`enqueue: ${streams.length} streams processed`);
+      } finally {
+        await rt.close();
+      }
+    });
+}
