@@ -41,12 +41,17 @@ export function connect(url: string): Redis {
 /** Fails fast with one line when nothing answers at `url`. */
 export async function assertRedisReachable(url: string, timeoutMs = 3000): Promise<void> {
   const probe = new Redis({ ...redisOptions(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => undefined);
+  // The socket error (ECONNREFUSED, ENOTFOUND…) says more than connect()'s "Connection is closed".
+  let socketError: NodeJS.ErrnoException | undefined;
+  probe.on('error', (err: NodeJS.ErrnoException) => {
+    socketError ??= err;
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    const reason = err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err);
+    const e = socketError ?? (err as NodeJS.ErrnoException);
+    const reason = e instanceof Error ? e.code ?? e.message : String(e);
     throw new RedisUnreachableError(`Redis unreachable at ${url}: ${reason}; start redis-server or set REDIS_URL`);
   } finally {
     probe.disconnect();
