@@ -1,0 +1,103 @@
+import { stat } from 'node:fs/promises';
+import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
+import { ffmpegFailure, stderrLines } from './ffmpeg-run.js';
+import type { VideoInfo } from './types.js';
+
+/** What ffprobe says about a source, plus the frame count where the container records it. */
+export interface ProbedVideo extends VideoInfo {
+  /** Frames in the stream per the container index (MP4 sample table); undefined when unknown. */
+  frameCount?: number;
+}
+
+/** The source exists but holds no usable video; `reason` says why without naming the source. */
+export class UnreadableVideoError extends Error {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    options: { message?: string; cause?: unknown } = {},
+  ) {
+    super(options.message ?? `not a readable video: ${source} (ffprobe: ${reason})`, { cause: options.cause });
+    this.name = 'UnreadableVideoError';
+  }
+}
+
+/** `scheme://…` sources (rtsp, http, s3 presigned URLs) are not checked on the local disk. */
+export function isUrl(source: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+}
+
+/** Parses ffprobe's `num/den` rates; undefined for `0/0` and other non-rates. */
+export function parseRate(rate: string | undefined): number | undefined {
+  if (!rate) return undefined;
+  const [num, den = '1'] = rate.split('/');
+  const value = Number(num) / Number(den);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function rotationDegrees(stream: FfprobeStream): number {
+  const fromSideData = (stream as { side_data_list?: { rotation?: number | string }[] }).side_data_list?.find(
+    (entry) => entry.rotation !== undefined,
+  )?.rotation;
+  const raw = fromSideData ?? stream.rotation ?? stream.tags?.rotate ?? 0;
+  const degrees = Number(raw);
+  return Number.isFinite(degrees) ? degrees : 0;
+}
+
+function positiveNumber(value: unknown): number | undefined {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** ffprobe's report → VideoInfo of the first video stream, with dimensions as displayed (rotation applied). */
+export function videoInfoFromProbe(data: FfprobeData, source: string): ProbedVideo {
+  const video = data.streams.find((stream) => stream.codec_type === 'video');
+  if (!video) {
+    const kinds = data.streams.map((stream) => stream.codec_type ?? 'unknown').join(', ') || 'none';
+    const reason = `no video stream (streams: ${kinds})`;
+    throw new UnreadableVideoError(source, reason, { message: `no video stream in ${source} (streams: ${kinds})` });
+  }
+  const fps = parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate);
+  if (!video.width || !video.height || !fps) {
+    const reason = `video stream lacks size or frame rate (width=${video.width}, height=${video.height}, rate=${video.r_frame_rate})`;
+    throw new UnreadableVideoError(source, reason, { message: `${reason} in ${source}` });
+  }
+  const quarterTurn = Math.abs(rotationDegrees(video)) % 180 === 90;
+  const durationS = positiveNumber(data.format.duration) ?? positiveNumber(video.duration) ?? Infinity;
+  const frameCount = positiveNumber(video.nb_frames);
+  return {
+    width: quarterTurn ? video.height : video.width,
+    height: quarterTurn ? video.width : video.height,
+    fps,
+    durationS,
+    codec: video.codec_name ?? 'unknown',
+    ...(frameCount ? { frameCount } : {}),
+  };
+}
+
+/** Fails early with "video not found" for local paths, instead of ffprobe's generic error. */
+export async function assertLocalSourceExists(source: string): Promise<void> {
+  if (isUrl(source)) return;
+  try {
+    const info = await stat(source);
+    if (!info.isFile() && !info.isFIFO()) throw new Error(`video not found: ${source} (not a file)`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`video not found: ${source}`, { cause: err });
+    throw err;
+  }
+}
+
+export async function probeVideo(source: string, ffprobePath?: string): Promise<ProbedVideo> {
+  await assertLocalSourceExists(source);
+  const data = await new Promise<FfprobeData>((resolve, reject) => {
+    const command = ffmpeg(source);
+    if (ffprobePath) command.setFfprobePath(ffprobePath);
+    command.ffprobe(['-hide_banner', '-loglevel', 'error'], (err: Error | null, result: FfprobeData) => {
+      if (!err) return resolve(result);
+      // fluent-ffmpeg appends ffprobe's stderr after the first line of the message.
+      const stderr = err.message.split('\n').slice(1).join('\n');
+      if (!stderr.trim()) return reject(ffmpegFailure(`ffprobe ${source}`, err, undefined, 'ffprobe'));
+      reject(new UnreadableVideoError(source, stderrLines(stderr)[0], { cause: err }));
+    });
+  });
+  return videoInfoFromProbe(data, source);
+}
