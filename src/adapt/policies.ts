@@ -1,12 +1,15 @@
 import { fixedPolicy } from './fixed-policy.js';
+import { oneAdaptPolicy, parseOneAdaptParams } from './oneadapt-policy.js';
 import type { Policy } from './policy.js';
 import { PolicyError } from './policy-error.js';
 import { scriptedPolicy } from './scripted-policy.js';
 
-export const POLICY_FORMS = ['fixed:<knob>=<level>,…', 'script:<seq>@<knobs>;…'];
+export const POLICY_FORMS = ['oneadapt[:<param>=<v>,…]', 'fixed:<knob>=<level>,…', 'script:<seq>@<knobs>;…'];
 
 /** Resolves a policy spec string (the form users write on the command line). */
 export function policyFromSpec(spec: string): Policy {
+  if (spec === 'oneadapt') return oneAdaptPolicy() as Policy;
+  if (spec.startsWith('oneadapt:')) return oneAdaptPolicy(parseOneAdaptParams(spec.slice('oneadapt:'.length)), spec.slice('oneadapt:'.length)) as Policy;
   if (spec === 'reference' || spec === 'fixed') return fixedPolicy('') as Policy;
   if (spec.startsWith('fixed:')) return fixedPolicy(spec.slice('fixed:'.length)) as Policy;
   if (spec.startsWith('script:')) return scriptedPolicy(spec.slice('script:'.length)) as Policy;

@@ -38,6 +38,8 @@ export interface PolicyDecision<S> {
  */
 export interface Policy<S = unknown> {
   readonly name: string;
+  /** Whether segments need the ingest's probe and the worker's gradient sample. */
+  readonly needsGradients?: boolean;
   initial(ctx: PolicyContext): PolicyDecision<S>;
   step(state: S, feedback: SegmentFeedback, ctx: PolicyContext): PolicyDecision<S>;
 }

@@ -24,6 +24,8 @@ export interface RunOptions {
   lockstep?: boolean;
   /** Accuracy audit every N segments (1 = every segment, 0 = none). */
   auditEvery?: number;
+  /** InputGrad probe every N segments when the policy adapts by gradient (default 1). */
+  probeEvery?: number;
   maxSegments?: number;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number | undefined) => void;
@@ -56,10 +58,18 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
     const config = services.config;
     const rt = await createRuntime(config);
     closers.unshift(() => rt.close());
-    const model = await loadModel(config, modelName, log);
+    const model = await loadModel(config, modelName, log, { gradients: policy.needsGradients });
     closers.unshift(() => model.pool.close());
     const classes = new Set(model.spec.defaultClassesOfInterest);
-    const processor = new SegmentProcessor({ store: rt.store, media: rt.media, inference: model.pool, model: model.spec, modelKey: model.key, classes });
+    const processor = new SegmentProcessor({
+      store: rt.store,
+      media: rt.media,
+      inference: model.pool,
+      model: model.spec,
+      modelKey: model.key,
+      gradientKey: model.gradientKey,
+      classes,
+    });
     workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
     workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, spaces, log), log }));
 
@@ -114,6 +124,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
               analysisFps: config.analysisFps,
               lockstep: opts.lockstep ?? true,
               auditEvery: opts.auditEvery ?? 1,
+              probeEvery: policy.needsGradients ? (opts.probeEvery ?? 1) : 0,
               maxSegments: opts.maxSegments,
             },
           ),

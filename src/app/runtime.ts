@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { buildFusedModel } from '../autodiff/index.js';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { InferencePool } from '../inference/pool.js';
@@ -62,16 +64,30 @@ export interface LoadedModel {
   spec: ModelSpec;
   pool: InferencePool;
   key: string;
+  /** Key of the fused gradient model, when loaded. */
+  gradientKey?: string;
   providers: string[];
 }
 
 /** Resolves the configured model and opens it in an inference pool (worker threads). */
-export async function loadModel(config: Config, name = config.model, log: (l: string) => void = (l) => console.warn(l)): Promise<LoadedModel> {
+export async function loadModel(
+  config: Config,
+  name = config.model,
+  log: (l: string) => void = (l) => console.warn(l),
+  opts: { gradients?: boolean } = {},
+): Promise<LoadedModel> {
   const spec = resolveModel(name, config.modelsDir);
   const pool = new InferencePool(config.executionProviders, config.inferenceThreads, config.intraOpThreads, log);
   try {
     const loaded = await pool.load(spec.name, spec.path);
-    return { spec, pool, key: spec.name, providers: loaded.providers };
+    let gradientKey: string | undefined;
+    if (opts.gradients) {
+      // The backward pass is an ordinary ONNX model: same sessions, same execution providers.
+      const fused = buildFusedModel(new Uint8Array(await readFile(spec.path)), spec.scoreMap);
+      gradientKey = `${spec.name}.grad`;
+      await pool.load(gradientKey, fused);
+    }
+    return { spec, pool, key: spec.name, gradientKey, providers: loaded.providers };
   } catch (err) {
     await pool.close();
     throw err;

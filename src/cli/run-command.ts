@@ -10,13 +10,14 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run videos through the full pipeline (ingest → S3 → BullMQ → worker → coordinator) and report')
     .argument('<videos...>', 'video files or live URLs; each becomes a stream')
-    .option('--policy <policy>', 'knob policy: fixed:<knob>=<level>,… | script:<seq>@<knobs>;…', 'fixed:')
+    .option('--policy <policy>', 'knob policy: oneadapt[:<param>=<v>,…] | fixed:<knob>=<level>,… | script:<seq>@<knobs>;…', 'fixed:')
     .option('--model <model>', 'model name (yolox-nano, fastestdet, ultraface, ultraface-slim) or [family:]path.onnx')
     .option('--report <file>', 'write the JSON report here')
     .option('--no-lockstep', 'do not wait for each update before cutting the next segment (live behaviour)')
     .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', '1')
+    .option('--probe-every <n>', 'InputGrad probe (and gradient sample) every n segments, for gradient policies', '1')
     .option('--max-segments <n>', 'stop each stream after n segments')
-    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; maxSegments?: string }) => {
+    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; probeEvery: string; maxSegments?: string }) => {
       const config = loadConfig();
       const bar = progressBar('run');
       const reports = await runVideos(config, {
@@ -25,6 +26,7 @@ export function registerRunCommand(program: Command): void {
         model: o.model,
         lockstep: o.lockstep,
         auditEvery: Number(o.auditEvery),
+        probeEvery: Number(o.probeEvery),
         maxSegments: o.maxSegments ? Number(o.maxSegments) : undefined,
         log: (l) => process.stderr.write(`${l}\n`),
         onProgress: (d, t) => bar.update(d, t),

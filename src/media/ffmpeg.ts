@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
+import { decodeMany, encodeMany } from './batch.js';
 import { fpsFilter, resampledFrameCount, scaleFilter, targetSize } from './filters.js';
 import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
 import { probeVideo, UnreadableVideoError } from './probe.js';
@@ -118,6 +119,17 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
         // Scaling to the probed size even when unchanged pins the byte layout the splitter expects.
         yield* decode(source, size, inputOptions, [], [fpsFilter(o.fps), scaleFilter(size.width, size.height)]);
       })();
+    },
+
+    async encodeMany(frames, inputFps, settings) {
+      settings.forEach((s) => assertEncodeSettings(inputFps, s));
+      await checkBinaries();
+      return encodeMany(frames, inputFps, settings);
+    },
+
+    async decodeMany(segments, size) {
+      await checkBinaries();
+      return decodeMany(segments, size);
     },
 
     async encodeFrames(allFrames, givenFps, s): Promise<EncodedSegment> {

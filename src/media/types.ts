@@ -43,6 +43,13 @@ export interface MediaPort {
   readFrames(source: string, opts: { fps: number; width?: number; height?: number; startS?: number; durationS?: number }): AsyncIterable<RawFrame>;
   /** Encode frames captured at `inputFps` with the given settings. */
   encodeFrames(frames: RawFrame[], inputFps: number, settings: EncodeSettings): Promise<EncodedSegment>;
+  /** Encode the same frames with several settings in one ffmpeg process (the ingest's probe). */
+  encodeMany(frames: RawFrame[], inputFps: number, settings: EncodeSettings[]): Promise<Buffer[]>;
+  /**
+   * Decode several segments, each scaled to width×height, in one ffmpeg process; no container
+   * probe, so cheaper than decodeSegment when the size is known (workers, probes).
+   */
+  decodeMany(segments: Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]>;
   /** Decode an encoded segment held in memory; optionally scale every frame to width×height. */
   decodeSegment(data: Buffer, opts?: { width?: number; height?: number }): Promise<RawFrame[]>;
 }

@@ -28,7 +28,10 @@ export function fastestDetSpec(opts: { name: string; path: string; size: number;
     outputNames: [output],
     scoreOutput: output,
     scoreMapSize: NUM_CLASSES * cells,
+    scoreMapDims: [1, NUM_CLASSES, g, g],
+    scoreMap: 'fastestdet',
     classNames: opts.classNames,
+    pixelScale: 1,
     scoreThreshold: 0.3,
     defaultClassesOfInterest: [0, 1, 2, 3, 5, 7],
     fitSize(fw, fh): FitSize {

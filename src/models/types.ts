@@ -42,7 +42,13 @@ export interface ModelSpec {
   scoreOutput: string;
   /** Number of elements in the score map (the gradient mask's length). */
   scoreMapSize: number;
+  /** Shape of the score map, as the fused gradient model's `mask` input. */
+  scoreMapDims: number[];
+  /** The autodiff score-map builder for this family. */
+  scoreMap: 'yolox' | 'fastestdet' | 'ultraface';
   classNames: string[];
+  /** ∂(model input)/∂(pixel value on 0..1): turns DNNGrad into a per-pixel saliency. */
+  pixelScale: number;
   /** Detections below this score are dropped (the proxy counts only what is kept). */
   scoreThreshold: number;
   defaultClassesOfInterest: number[];

@@ -22,7 +22,10 @@ export function ultraFaceSpec(opts: { name: string; path: string }): ModelSpec {
     outputNames: ['scores', 'boxes'],
     scoreOutput: 'scores',
     scoreMapSize: anchors,
+    scoreMapDims: [1, anchors],
+    scoreMap: 'ultraface',
     classNames: ['face'],
+    pixelScale: 255 / 128,
     scoreThreshold: 0.3,
     defaultClassesOfInterest: [0],
     fitSize(fw, fh): FitSize {

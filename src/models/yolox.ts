@@ -33,7 +33,10 @@ export function yoloxSpec(opts: { name: string; path: string; size: number; clas
     outputNames: [output],
     scoreOutput: output,
     scoreMapSize: anchors * NUM_CLASSES,
+    scoreMapDims: [1, anchors, NUM_CLASSES],
+    scoreMap: 'yolox',
     classNames: opts.classNames,
+    pixelScale: 255,
     scoreThreshold: 0.3,
     defaultClassesOfInterest: [0, 1, 2, 3, 5, 7],
     fitSize(fw, fh): FitSize {

@@ -28,7 +28,7 @@ export function segmentKey(streamId: string, seq: number): string {
 }
 
 export function probeKey(streamId: string, seq: number): string {
-  return `${streamPrefix(streamId)}probes/${padSeq(seq)}.bin`;
+  return `${streamPrefix(streamId)}probes/${padSeq(seq)}.json`;
 }
 
 export function resultsKey(streamId: string, seq: number): string {
@@ -40,7 +40,7 @@ export function auditKey(streamId: string, seq: number): string {
   return `${streamPrefix(streamId)}audit/${padSeq(seq)}.mp4`;
 }
 
-const EXTENSIONS = { segments: 'mp4', probes: 'bin', results: 'jsonl', audit: 'mp4' } as const;
+const EXTENSIONS = { segments: 'mp4', probes: 'json', results: 'jsonl', audit: 'mp4' } as const;
 
 export type StreamObjectKind = keyof typeof EXTENSIONS;
 

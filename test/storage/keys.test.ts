@@ -4,7 +4,7 @@ import { auditKey, padSeq, parseS3Url, parseStreamKey, probeKey, resultsKey, seg
 describe('key layout', () => {
   it('puts each stream object under streams/{id}/ with a zero-padded seq', () => {
     expect(segmentKey('cam-1', 7)).toBe('streams/cam-1/segments/000007.mp4');
-    expect(probeKey('cam-1', 7)).toBe('streams/cam-1/probes/000007.bin');
+    expect(probeKey('cam-1', 7)).toBe('streams/cam-1/probes/000007.json');
     expect(resultsKey('cam-1', 123456)).toBe('streams/cam-1/results/123456.jsonl');
     expect(auditKey('cam-1', 0)).toBe('streams/cam-1/audit/000000.mp4');
     expect(segmentsPrefix('cam-1')).toBe('streams/cam-1/segments/');

@@ -23,6 +23,8 @@ export interface SegmentRow {
   gradMs: number;
   encodeMs: number;
   probeMs: number;
+  /** The segment's AccGrad terms per knob, when it was probed. */
+  gradients?: ResultJob['gradients'];
   error?: string;
 }
 
@@ -42,6 +44,7 @@ export function rowOf(r: ResultJob): SegmentRow {
     gradMs: r.gradMs,
     encodeMs: r.encodeMs,
     probeMs: r.probeMs,
+    ...(r.gradients ? { gradients: r.gradients } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }

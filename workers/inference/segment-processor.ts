@@ -1,6 +1,9 @@
 import { segmentF1 } from '../../src/accuracy/f1.js';
 import type { InferencePort } from '../../src/inference/pool.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
+import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
+import { validateProbe, type Probe } from '../../src/adapt/probe.js';
+import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../src/autodiff/index.js';
 import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
 import type { ResultJob, SegmentJob } from '../../src/queue/schemas.js';
@@ -20,6 +23,14 @@ export interface SegmentProcessorDeps {
   /** Key the model was loaded under in the inference pool. */
   modelKey: string;
   classes: ReadonlySet<number>;
+  /** Key of the fused VJP model (inputs X and mask; outputs dX, Y, A) in the pool, if loaded. */
+  gradientKey?: string;
+}
+
+export interface GradientSample {
+  terms: KnobTerms[];
+  ms: number;
+  proxy: number;
 }
 
 interface FramesResult {
@@ -67,6 +78,32 @@ export class SegmentProcessor {
     return { detections: out, inferMs };
   }
 
+  /**
+   * DNNGrad on the sampled frame (the segment's last): one fused forward+backward of the
+   * proxy over its detections of interest → saliency per source macroblock → with the
+   * ingest's probe, each knob's AccGrad terms.
+   */
+  async sampleGradient(frame: RawFrame, detections: Detection[], fit: FitSize, probe: Probe): Promise<GradientSample> {
+    const { model, inference, gradientKey, classes } = this.deps;
+    const ofInterest = detections.filter((d) => classes.has(d.cls));
+    const cells = Math.ceil(probe.width / 16) * Math.ceil(probe.height / 16);
+    if (!gradientKey || ofInterest.length === 0) {
+      // Nothing to protect: zero saliency, so every knob's accuracy term is zero.
+      return { terms: knobTerms(probe, new Float32Array(cells)), ms: 0, proxy: 0 };
+    }
+    const mask = new Float32Array(model.scoreMapSize);
+    for (const d of ofInterest) mask[d.index] = 1;
+    const dims = [1, 3, model.inputHeight, model.inputWidth];
+    const r = await inference.run(
+      gradientKey,
+      { [model.inputName]: { data: model.toTensor(frame, fit), dims }, [MASK_NAME]: { data: mask, dims: model.scoreMapDims } },
+      [GRAD_NAME, PROXY_NAME],
+    );
+    const s = saliencyFromGradient(r.outputs[GRAD_NAME].data, dims, probe.width, probe.height, fit.transform);
+    for (let i = 0; i < s.data.length; i++) s.data[i] *= model.pixelScale;
+    return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0] };
+  }
+
   async process(job: SegmentJob): Promise<ResultJob> {
     const { model, classes, store } = this.deps;
     const fit = model.fitSize(job.sourceWidth, job.sourceHeight);
@@ -80,6 +117,15 @@ export class SegmentProcessor {
       const refFrames = await this.decode(job.auditKey, fit);
       const ref = await this.inferFrames(refFrames, fit, job.sourceWidth, job.sourceHeight);
       f1 = segmentF1(main.detections, ref.detections, classes);
+    }
+
+    let gradient: GradientSample | undefined;
+    if (job.probeKey) {
+      const raw = await store.getIfExists(job.probeKey);
+      if (raw === undefined) throw new BadSegmentError(`probe object missing: ${job.probeKey}`);
+      const probe = validateProbe(JSON.parse(raw.toString()) as Probe);
+      const last = frames.length - 1;
+      gradient = await this.sampleGradient(frames[last], main.detections[last], fit, probe);
     }
 
     const key = resultsKey(job.streamId, job.seq);
@@ -101,10 +147,11 @@ export class SegmentProcessor {
       proxy,
       decodeMs,
       inferMs: main.inferMs,
-      gradMs: 0,
+      gradMs: gradient?.ms ?? 0,
       encodeMs: job.encodeMs,
       probeMs: job.probeMs,
       f1,
+      gradients: gradient?.terms,
       resultKey: key,
     };
   }

@@ -5,8 +5,9 @@ import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { segmentJobId } from '../../src/queue/names.js';
 import type { SegmentJob } from '../../src/queue/schemas.js';
 import type { StreamStore } from '../../src/queue/stream-store.js';
-import { auditKey, segmentKey } from '../../src/storage/keys.js';
+import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
+import { computeProbe } from './probe.js';
 
 export interface IngestDeps {
   media: MediaPort;
@@ -32,6 +33,10 @@ export interface IngestOptions {
   lockstep: boolean;
   /** Also upload a reference-quality encode every N segments for the accuracy audit (0 = never). */
   auditEvery: number;
+  /** Compute the InputGrad probe every N segments (0 = never; adaptive policies need it). */
+  probeEvery?: number;
+  /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
+  refEvery?: number;
   maxSegments?: number;
   lockstepTimeoutMs?: number;
   signal?: AbortSignal;
@@ -40,6 +45,7 @@ export interface IngestOptions {
 export interface IngestSummary {
   segments: number;
   encodeMs: number;
+  probeMs: number;
   bytes: number;
 }
 
@@ -61,7 +67,9 @@ async function waitConsumed(streams: StreamStore, streamId: string, seq: number,
 export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<IngestSummary> {
   const slots = Math.max(1, Math.round(opts.segmentSeconds * opts.analysisFps));
   const reference = encodedKnobs(referenceSetting(opts.spaces), opts.sourceWidth, opts.sourceHeight);
-  const summary: IngestSummary = { segments: 0, encodeMs: 0, bytes: 0 };
+  const summary: IngestSummary = { segments: 0, encodeMs: 0, bytes: 0, probeMs: 0 };
+  let refBytes: number | undefined;
+  let probes = 0;
 
   const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
     if (opts.lockstep && seq > 0) await waitConsumed(deps.streams, opts.streamId, seq - 1, opts.lockstepTimeoutMs ?? 600_000, opts.signal);
@@ -70,6 +78,28 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, { qp: k.qp, width: k.width, height: k.height, fps: k.fps });
     const key = segmentKey(opts.streamId, seq);
     await deps.store.put(key, encoded.data, 'video/mp4');
+    let probe: { key: string; ms: number } | undefined;
+    const probeEvery = opts.probeEvery ?? 0;
+    // A partial last segment is not probed: its byte counts would not compare with the others.
+    if (probeEvery > 0 && seq % probeEvery === 0 && frames.length === slots) {
+      if (probes % (opts.refEvery ?? 10) === 0) refBytes = undefined;
+      const r = await computeProbe(deps.media, {
+        seq,
+        frames,
+        inputFps: opts.analysisFps,
+        current: k,
+        currentData: encoded.data,
+        spaces: opts.spaces,
+        sourceWidth: opts.sourceWidth,
+        sourceHeight: opts.sourceHeight,
+        refBytes,
+      });
+      refBytes = r.probe.refBytes;
+      probes++;
+      probe = { key: probeKey(opts.streamId, seq), ms: r.ms };
+      await deps.store.put(probe.key, JSON.stringify(r.probe), 'application/json');
+      summary.probeMs += r.ms;
+    }
     let audit: string | undefined;
     if (opts.auditEvery > 0 && seq % opts.auditEvery === 0) {
       const ref = await deps.media.encodeFrames(frames, opts.analysisFps, {
@@ -86,6 +116,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       seq,
       segmentKey: key,
       auditKey: audit,
+      probeKey: probe?.key,
       knobs: k,
       knobVersion: update.version,
       sourceWidth: opts.sourceWidth,
@@ -93,7 +124,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       slots: frames.length,
       bytes: encoded.data.length,
       encodeMs: encoded.ms,
-      probeMs: 0,
+      probeMs: probe?.ms ?? 0,
     };
     await deps.segments.add('segment', job, { jobId: segmentJobId(opts.streamId, seq) });
     summary.segments++;

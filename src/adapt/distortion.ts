@@ -1,0 +1,43 @@
+import type { RawFrame } from '../media/types.js';
+
+export const MACROBLOCK = 16;
+
+export interface MacroblockGrid {
+  cols: number;
+  rows: number;
+}
+
+export function macroblockGrid(width: number, height: number): MacroblockGrid {
+  return { cols: Math.ceil(width / MACROBLOCK), rows: Math.ceil(height / MACROBLOCK) };
+}
+
+/**
+ * D_mb = Σ over the macroblock's pixels and all frames of Σ_rgb |V − V_ref| (0..255 units).
+ * `variant` may have fewer frames (a lower frame rate): slot i then shows the latest variant
+ * frame at or before it, as the server would reuse the previous result.
+ */
+export function macroblockDistortion(variant: readonly RawFrame[], reference: readonly RawFrame[]): Float64Array {
+  if (reference.length === 0) throw new Error('distortion needs at least one reference frame');
+  if (variant.length === 0) throw new Error('distortion needs at least one variant frame');
+  const { width, height } = reference[0];
+  const grid = macroblockGrid(width, height);
+  const out = new Float64Array(grid.cols * grid.rows);
+  for (let i = 0; i < reference.length; i++) {
+    const ref = reference[i];
+    const v = variant[Math.min(variant.length - 1, Math.floor((i * variant.length) / reference.length))];
+    if (v.width !== width || v.height !== height || ref.width !== width || ref.height !== height) {
+      throw new Error(`distortion needs frames of one size: reference ${width}x${height}, got ${v.width}x${v.height} and ${ref.width}x${ref.height}`);
+    }
+    const a = v.data;
+    const b = ref.data;
+    for (let y = 0; y < height; y++) {
+      const rowBase = Math.floor(y / MACROBLOCK) * grid.cols;
+      let p = y * width * 3;
+      for (let x = 0; x < width; x++, p += 3) {
+        const d = Math.abs(a[p] - b[p]) + Math.abs(a[p + 1] - b[p + 1]) + Math.abs(a[p + 2] - b[p + 2]);
+        out[rowBase + ((x / MACROBLOCK) | 0)] += d;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { FfmpegError, QUIET, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
+import { fpsFilter, resampledFrameCount, scaleFilter } from './filters.js';
+import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
+import type { EncodeSettings, RawFrame } from './types.js';
+
+// Several encodes or decodes in ONE ffmpeg process: on short segments the process start,
+// not the codec, is most of the cost (the ingest's probe needs 3–4 of each per segment).
+
+async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'oneadapt-batch-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs to completion; any line ffmpeg prints at error level (e.g. "partial file") fails it. */
+function runStrict(cmd: ffmpeg.FfmpegCommand, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    cmd
+      .on('end', (_out: string | null, stderr: string | null) => {
+        const lines = stderrLines(stderr);
+        if (lines.length > 0) reject(new FfmpegError(what, lines[0]));
+        else resolve();
+      })
+      .on('error', (err, _stdout, stderr) => reject(ffmpegFailure(what, err, stderr)))
+      .run();
+  });
+}
+
+/** Encodes the same frames with several settings in one process; outputs in the settings' order. */
+export async function encodeMany(frames: readonly RawFrame[], inputFps: number, settings: readonly EncodeSettings[]): Promise<Buffer[]> {
+  if (settings.length === 0) return [];
+  const input = commonFrameSize(frames);
+  return withTempDir(async (dir) => {
+    const split = `[0:v]split=${settings.length}${settings.map((_, i) => `[s${i}]`).join('')}`;
+    const chains = settings.map((s, i) => `[s${i}]${fpsFilter(s.fps)},${scaleFilter(s.width, s.height)}[o${i}]`);
+    const body = Readable.from(
+      (function* () {
+        for (const f of frames) yield Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+      })(),
+    );
+    const cmd = ffmpeg(body)
+      .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
+      .complexFilter([split, ...chains].join(';'));
+    settings.forEach((s, i) => {
+      const n = resampledFrameCount(frames.length, inputFps, s.fps);
+      cmd
+        .output(join(dir, `v${i}.mp4`))
+        .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), '-c:v', 'libx264', '-preset', 'veryfast', '-qp', String(s.qp), '-pix_fmt', 'yuv420p'])
+        .outputOptions(['-g', String(n), '-keyint_min', String(n), '-sc_threshold', '0', '-movflags', '+faststart', '-f', 'mp4']);
+    });
+    await runStrict(cmd, `encoding ${settings.length} variants of ${frames.length} frames`);
+    return Promise.all(settings.map((_, i) => readFile(join(dir, `v${i}.mp4`))));
+  });
+}
+
+/**
+ * Decodes several segments in one process, each scaled to width×height. Without a container
+ * probe: a damaged or truncated input shows up as ffmpeg errors or a partial frame and fails.
+ */
+export async function decodeMany(segments: readonly Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]> {
+  if (segments.length === 0) return [];
+  segments.forEach((s, i) => {
+    if (s.length === 0) throw new Error(`segment is not decodable: empty buffer (0 bytes)${segments.length > 1 ? ` (input ${i})` : ''}`);
+  });
+  return withTempDir(async (dir) => {
+    const cmd = ffmpeg();
+    for (const [i, s] of segments.entries()) {
+      const p = join(dir, `in${i}.mp4`);
+      await writeFile(p, s);
+      cmd.input(p);
+    }
+    cmd.inputOptions(QUIET);
+    segments.forEach((_, i) => {
+      cmd
+        .output(join(dir, `out${i}.raw`))
+        .outputOptions(['-map', `${i}:v:0`, '-vf', scaleFilter(size.width, size.height), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
+    });
+    try {
+      await runStrict(cmd, `decoding ${segments.length} segment(s)`);
+    } catch (err) {
+      const reason = err instanceof FfmpegError ? err.reason : err instanceof Error ? err.message : String(err);
+      throw new Error(`segment is not decodable: ${reason} (${segments.map((s) => s.length).join('+')} bytes)`, { cause: err });
+    }
+    const frameBytes = rgb24FrameBytes(size.width, size.height);
+    return Promise.all(
+      segments.map(async (_, i) => {
+        const raw = await readFile(join(dir, `out${i}.raw`));
+        if (raw.length === 0 || raw.length % frameBytes !== 0) throw new Error(`segment is not decodable: ${raw.length} bytes of frames is not a whole number of ${size.width}x${size.height} frames`);
+        const frames: RawFrame[] = [];
+        for (let o = 0; o < raw.length; o += frameBytes) frames.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, frameBytes) });
+        return frames;
+      }),
+    );
+  });
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { knobGradient, knobTerms } from '../../src/adapt/accgrad.js';
+import { adamStep, ZERO_MOMENTS } from '../../src/adapt/adam.js';
+import { macroblockDistortion } from '../../src/adapt/distortion.js';
+import { oneAdaptPolicy, parseOneAdaptParams, type OneAdaptState } from '../../src/adapt/oneadapt-policy.js';
+import type { Probe, ProbeVariant } from '../../src/adapt/probe.js';
+import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
+import { DEFAULT_SPACES } from '../../src/knobs/space.js';
+import { settingFromState } from '../../src/knobs/state.js';
+
+const ctx: PolicyContext = { spaces: DEFAULT_SPACES, sourceWidth: 32, sourceHeight: 16 };
+const params = parseOneAdaptParams('wrec=1,lambda=0.01');
+
+/** A 32×16 source: two macroblocks, left and right. */
+function probe(distortion: Record<'current' | 'qp' | 'resolution' | 'fps', [number, number]>, qp: number): Probe {
+  const v = (d: [number, number], bytes: number, fps = 10): ProbeVariant => ({ qp, resolution: 1, fps, bytes, distortion: d });
+  return {
+    seq: 0,
+    width: 32,
+    height: 16,
+    frames: 10,
+    refBytes: 1000,
+    refFps: 10,
+    current: v(distortion.current, 800),
+    cheaper: { qp: v(distortion.qp, 600), resolution: v(distortion.resolution, 700), fps: v(distortion.fps, 700, 8) },
+  };
+}
+
+function feedback(p: Probe, saliency: number[]): SegmentFeedback {
+  return { seq: 0, setting: { qp: 20, resolution: 1, fps: 10 }, bytes: 800, frames: 10, proxy: 1, f1: null, gradients: knobTerms(p, saliency) };
+}
+
+describe('AccGrad', () => {
+  it('is the saliency-weighted distortion difference plus the resource saving', () => {
+    const p = probe({ current: [255, 0], qp: [2550, 0], resolution: [255, 255], fps: [255, 0] }, 20);
+    const [qp] = knobTerms(p, [1, 0]);
+    const pixels = 32 * 16 * 10;
+    expect(qp.recHq).toBeCloseTo(1 / pixels);
+    expect(qp.recLq).toBeCloseTo(10 / pixels);
+    expect([qp.bwHq, qp.bwLq]).toEqual([0.8, 0.6]);
+    // g = (N − 1)·[w·(rec_HQ − rec_LQ) + λ·(bw_HQ − bw_LQ)], N = 8 QP levels.
+    expect(knobGradient(qp, 8, { wRec: 1, lambdaBw: 0.01, lambdaGpu: 0 })).toBeCloseTo(7 * (-9 / pixels + 0.002));
+  });
+
+  it('sums per-macroblock distortion over frames, reusing frames at a lower rate', () => {
+    const frame = (v: number) => ({ width: 32, height: 16, data: new Uint8Array(32 * 16 * 3).fill(v) });
+    const ref = [frame(10), frame(20)];
+    // One variant frame for two slots: |10−10|·… + |10−20|·3 channels·256 pixels per block.
+    expect(Array.from(macroblockDistortion([frame(10)], ref))).toEqual([10 * 3 * 256, 10 * 3 * 256]);
+  });
+});
+
+describe('OneAdapt policy', () => {
+  it('moves every knob cheaper when nothing is salient', () => {
+    const policy = oneAdaptPolicy(params);
+    const { state } = policy.initial(ctx);
+    const p = probe({ current: [100, 100], qp: [900, 900], resolution: [900, 900], fps: [900, 900] }, 20);
+    const next = policy.step(state, feedback(p, [0, 0]), ctx);
+    for (const k of ['qp', 'resolution', 'fps'] as const) expect(next.state.x[k]).toBeLessThan(1);
+    const s = next.setting;
+    expect(s.qp).toBeGreaterThan(20);
+    expect(s.resolution).toBeLessThan(1);
+    expect(s.fps).toBeLessThan(10);
+  });
+
+  it('moves a knob toward quality when its cheaper variant destroys the salient macroblocks', () => {
+    const policy = oneAdaptPolicy(params);
+    const start: OneAdaptState = { ...policy.initial(ctx).state, x: { qp: 0.5, resolution: 0.5, fps: 0.5 } };
+    // The QP step ruins the salient left block; resolution and fps only touch the right one.
+    const p = probe({ current: [0, 0], qp: [200_000, 0], resolution: [0, 200_000], fps: [0, 200_000] }, 32);
+    const next = policy.step(start, feedback(p, [1, 0]), ctx);
+    expect(next.state.x.qp).toBeGreaterThan(0.5);
+    expect(next.state.x.resolution).toBeLessThan(0.5);
+    expect(next.state.x.fps).toBeLessThan(0.5);
+  });
+
+  it('keeps its state when a segment brings no gradient', () => {
+    const policy = oneAdaptPolicy(params);
+    const { state } = policy.initial(ctx);
+    const fb: SegmentFeedback = { seq: 0, setting: { qp: 20, resolution: 1, fps: 10 }, bytes: 1, frames: 10, proxy: 0, f1: null };
+    expect(policy.step(state, fb, ctx).state).toEqual(state);
+  });
+
+  it('round-trips its state through JSON (as the coordinator stores it in Redis)', () => {
+    const policy = oneAdaptPolicy(params);
+    const p = probe({ current: [0, 0], qp: [10, 10], resolution: [10, 10], fps: [10, 10] }, 20);
+    const a = policy.step(policy.initial(ctx).state, feedback(p, [0, 0]), ctx);
+    const restored = JSON.parse(JSON.stringify(a.state)) as OneAdaptState;
+    expect(restored).toEqual(a.state);
+    expect(settingFromState(restored.x, DEFAULT_SPACES)).toEqual(a.setting);
+    expect(policy.step(restored, feedback(p, [0, 0]), ctx)).toEqual(policy.step(a.state, feedback(p, [0, 0]), ctx));
+  });
+
+  it('rejects unknown parameters', () => {
+    expect(() => parseOneAdaptParams('speed=3')).toThrow(/bad oneadapt parameter "speed=3"/);
+    expect(() => parseOneAdaptParams('knobs=qp+zoom')).toThrow(/knobs is a \+ list/);
+    expect(parseOneAdaptParams('lambda=0.5,knobs=qp').knobs).toEqual(['qp']);
+  });
+});
+
+describe('Adam', () => {
+  it('takes a first step of lr against the gradient sign, then follows the moments', () => {
+    const c = { lr: 0.5, beta1: 0.5, beta2: 0.5, eps: 1e-8 };
+    const a = adamStep(ZERO_MOMENTS, 3, c);
+    expect(a.delta).toBeCloseTo(-0.5);
+    expect(a.moments).toEqual({ m: 1.5, v: 4.5, t: 1 });
+    const b = adamStep(a.moments, -3, c);
+    // m = −0.75, v = 6.75; bias-corrected m̂ = −1, v̂ = 9: a step of lr/3 the other way.
+    expect(b.moments).toEqual({ m: -0.75, v: 6.75, t: 2 });
+    expect(b.delta).toBeCloseTo(0.5 / 3);
+  });
+});

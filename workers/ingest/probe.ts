@@ -1,0 +1,64 @@
+import { macroblockDistortion } from '../../src/adapt/distortion.js';
+import type { Probe, ProbeVariant } from '../../src/adapt/probe.js';
+import { encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
+import { KNOB_NAMES, referenceSetting, type KnobName, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
+import type { MediaPort, RawFrame } from '../../src/media/types.js';
+
+export interface ProbeInput {
+  seq: number;
+  frames: RawFrame[];
+  inputFps: number;
+  current: EncodedKnobs;
+  /** The segment as encoded and uploaded (its decode is the current variant). */
+  currentData: Buffer;
+  spaces: KnobSpaces;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Reference bytes from an earlier probe; undefined → encode the reference now. */
+  refBytes?: number;
+}
+
+/** The one-step-cheaper setting for each knob that has one. */
+export function cheaperSettings(current: KnobSetting, spaces: KnobSpaces): Partial<Record<KnobName, KnobSetting>> {
+  const out: Partial<Record<KnobName, KnobSetting>> = {};
+  for (const k of KNOB_NAMES) {
+    const i = spaces[k].indexOf(current[k]);
+    if (i < 0 || i + 1 >= spaces[k].length) continue;
+    out[k] = { ...current, [k]: spaces[k][i + 1] };
+  }
+  return out;
+}
+
+/**
+ * InputGrad probe of one segment: encode the one-step-cheaper variant of each knob (and the
+ * reference when its size is not known yet), decode them and the segment to the source size,
+ * and sum per-macroblock distortion against the raw frames. Two ffmpeg processes in all.
+ */
+export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ probe: Probe; ms: number }> {
+  const t0 = performance.now();
+  const cheaper = cheaperSettings(p.current, p.spaces);
+  const knobs = Object.keys(cheaper) as KnobName[];
+  const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight));
+  const needRef = p.refBytes === undefined;
+  const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
+  const encoded = await media.encodeMany(p.frames, p.inputFps, needRef ? [...variants, ref] : variants);
+  const decoded = await media.decodeMany([p.currentData, ...encoded.slice(0, variants.length)], { width: p.sourceWidth, height: p.sourceHeight });
+  const variant = (k: EncodedKnobs, bytes: number, frames: RawFrame[]): ProbeVariant => ({
+    qp: k.qp,
+    resolution: k.resolution,
+    fps: k.fps,
+    bytes,
+    distortion: Array.from(macroblockDistortion(frames, p.frames)),
+  });
+  const probe: Probe = {
+    seq: p.seq,
+    width: p.sourceWidth,
+    height: p.sourceHeight,
+    frames: p.frames.length,
+    refBytes: needRef ? encoded[variants.length].length : p.refBytes!,
+    refFps: p.spaces.fps[0],
+    current: variant(p.current, p.currentData.length, decoded[0]),
+    cheaper: Object.fromEntries(knobs.map((k, i) => [k, variant(variants[i], encoded[i].length, decoded[i + 1])])),
+  };
+  return { probe, ms: performance.now() - t0 };
+}
