@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerModelCommands } from './model-command.js';
 import { registerRoleCommands } from './roles-command.js';
 import { registerRunCommand } from './run-command.js';
 
@@ -7,6 +8,7 @@ const program = new Command();
 program.name('oneadapt').description('Video analytics knobs tuned per stream by backpropagation').showHelpAfterError();
 registerRunCommand(program);
 registerRoleCommands(program);
+registerModelCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // One line for the user; the stack only when asked for.

@@ -36,7 +36,7 @@ export async function runModelCheck(file: string, o: { image?: string; scoreMap?
   const directions = o.directions ?? 4, pixels = o.pixels ?? 3;
   // ε = 0.05 of a 0..255 pixel step, in model units.
   const eps = (o.eps ?? 0.5) / (255 * preset.std[0]);
-  const details = await gradientCheck({ original, fused, scoreMap, yName, x, threshold: preset.threshold, eps, directions, pixels });
+  const details = await gradientCheck({ original, fused, scoreMap, yName, x, threshold: preset.threshold, eps, directions, pixels, segments: 16 });
   const inName = original.inputNames[0];
   const y = (await runSession(original, { [inName]: x }))[yName];
   const maskMeta = fused.inputMetadata.find((m) => m.name === 'mask') as unknown as { shape: number[] };

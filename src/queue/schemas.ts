@@ -26,6 +26,8 @@ export const segmentJobSchema = z.object({
   sourceHeight: z.number().int().positive(),
   /** Analysis frames the segment spans (segment seconds × analysis fps). */
   slots: z.number().int().positive(),
+  /** Frames the encoded segment holds (fewer than slots at a lower frame rate). */
+  frames: z.number().int().positive().optional(),
   bytes: z.number().int().min(0),
   encodeMs: z.number().min(0),
   probeMs: z.number().min(0),

@@ -16,11 +16,12 @@ describe('policies', () => {
 
   it('script changes knobs after the named segments only', () => {
     const p = policyFromSpec('script:2@qp=28;4@resolution=0.5,fps=5');
-    let { state, setting } = p.initial(ctx);
+    let state = p.initial(ctx).state;
     const seen = [];
     for (let seq = 0; seq < 6; seq++) {
-      ({ state, setting } = p.step(state, fb(seq), ctx));
-      seen.push({ ...setting });
+      const next = p.step(state, fb(seq), ctx);
+      state = next.state;
+      seen.push({ ...next.setting });
     }
     expect(seen.map((s) => s.qp)).toEqual([20, 20, 28, 28, 28, 28]);
     expect(seen.map((s) => s.fps)).toEqual([10, 10, 10, 10, 5, 5]);

@@ -49,15 +49,18 @@ export class SegmentProcessor {
     return data;
   }
 
-  private async decode(key: string, fit: FitSize): Promise<RawFrame[]> {
+  private async decode(key: string, fit: FitSize, expectedFrames?: number): Promise<RawFrame[]> {
     const data = await this.fetch(key);
+    let frames: RawFrame[];
     try {
-      const frames = await this.deps.media.decodeSegment(data, { width: fit.width, height: fit.height });
-      if (frames.length === 0) throw new Error('no frames');
-      return frames;
+      [frames] = await this.deps.media.decodeMany([data], { width: fit.width, height: fit.height });
     } catch (err) {
       throw new BadSegmentError(`${key}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (expectedFrames !== undefined && frames.length !== expectedFrames) {
+      throw new BadSegmentError(`${key}: segment is not decodable: decoded ${frames.length} of ${expectedFrames} frames`);
+    }
+    return frames;
   }
 
   /** Infers frames one after another, preparing the next tensor while the current one runs. */
@@ -108,13 +111,13 @@ export class SegmentProcessor {
     const { model, classes, store } = this.deps;
     const fit = model.fitSize(job.sourceWidth, job.sourceHeight);
     const t0 = performance.now();
-    const frames = await this.decode(job.segmentKey, fit);
+    const frames = await this.decode(job.segmentKey, fit, job.frames);
     const decodeMs = performance.now() - t0;
     const main = await this.inferFrames(frames, fit, job.sourceWidth, job.sourceHeight);
 
     let f1: number | null = null;
     if (job.auditKey) {
-      const refFrames = await this.decode(job.auditKey, fit);
+      const refFrames = await this.decode(job.auditKey, fit, job.slots);
       const ref = await this.inferFrames(refFrames, fit, job.sourceWidth, job.sourceHeight);
       f1 = segmentF1(main.detections, ref.detections, classes);
     }

@@ -122,6 +122,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       sourceWidth: opts.sourceWidth,
       sourceHeight: opts.sourceHeight,
       slots: frames.length,
+      frames: Math.max(1, Math.round((frames.length * k.fps) / opts.analysisFps)),
       bytes: encoded.data.length,
       encodeMs: encoded.ms,
       probeMs: probe?.ms ?? 0,

@@ -1,0 +1,87 @@
+// Pipeline throughput vs a bare onnxruntime-node loop, on the same frames, in one run.
+//
+//   npx tsx bench/throughput.ts [video] [--segments n]
+//
+// The bare loop runs session.run back to back on pre-decoded, pre-processed frames (the
+// ceiling). The pipeline drains segments already in S3 and queued: download, decode (ffmpeg),
+// pre-process, inference in worker threads, detections to S3, results through BullMQ to the
+// coordinator. Both use the same model, execution providers and intra-op threads.
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ensureServices } from '../src/app/services.js';
+import { startRoles } from '../src/app/roles.js';
+import { createRuntime } from '../src/app/runtime.js';
+import { streamIdFor } from '../src/app/run-job.js';
+import { loadConfig } from '../src/config/config.js';
+import { encodedKnobs } from '../src/knobs/encode.js';
+import { DEFAULT_SPACES, referenceSetting } from '../src/knobs/space.js';
+import { resolveModel } from '../src/models/catalog.js';
+import { projectRoot } from '../src/models/catalog.js';
+import { runIngest } from '../workers/ingest/ingest.js';
+
+const args = process.argv.slice(2);
+const video = args.find((a) => !a.startsWith('--')) ?? path.resolve(projectRoot(), '../shared/footage/highway-320x240.avi');
+const segIdx = args.indexOf('--segments');
+const maxSegments = segIdx >= 0 ? Number(args[segIdx + 1]) : 20;
+const quiet = () => undefined;
+
+const services = await ensureServices(loadConfig({ ...process.env, ONEADAPT_WORKER_CONCURRENCY: process.env.ONEADAPT_WORKER_CONCURRENCY ?? '2' }));
+const config = services.config;
+const rt = await createRuntime(config);
+const spec = resolveModel(config.model, config.modelsDir);
+const info = await rt.media.probe(video);
+const streamId = streamIdFor(video);
+const knobs = encodedKnobs(referenceSetting(DEFAULT_SPACES), info.width, info.height);
+
+// 1. Segments into S3 and the queue, with no worker running yet.
+await rt.segments.pause();
+await rt.streams.register(
+  { streamId, source: video, sourceWidth: info.width, sourceHeight: info.height, policy: 'fixed:', model: spec.name, segmentSeconds: 1, analysisFps: 10 },
+  knobs,
+  null,
+);
+const ingest = await runIngest(
+  { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments },
+  { streamId, source: video, sourceWidth: info.width, sourceHeight: info.height, spaces: DEFAULT_SPACES, segmentSeconds: 1, analysisFps: 10, lockstep: false, auditEvery: 0, maxSegments },
+);
+
+// 2. The same frames through a bare loop: decode and pre-process outside the clock.
+const fit = spec.fitSize(info.width, info.height);
+const tensors: Float32Array[] = [];
+for (let seq = 0; seq < ingest.segments; seq++) {
+  const data = await rt.store.get(`streams/${streamId}/segments/${String(seq).padStart(6, '0')}.mp4`);
+  const [frames] = await rt.media.decodeMany([data], fit);
+  for (const f of frames) tensors.push(spec.toTensor(f, fit));
+}
+const session = await ort.InferenceSession.create(spec.path, {
+  executionProviders: config.executionProviders,
+  intraOpNumThreads: config.intraOpThreads ?? 2,
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: 3,
+});
+const dims = [1, 3, spec.inputHeight, spec.inputWidth];
+for (let i = 0; i < 5; i++) await session.run({ [spec.inputName]: new ort.Tensor('float32', tensors[i % tensors.length], dims) });
+let t0 = performance.now();
+for (const t of tensors) await session.run({ [spec.inputName]: new ort.Tensor('float32', t, dims) });
+const bareS = (performance.now() - t0) / 1000;
+await session.release();
+
+// 3. The pipeline drains the queue.
+const roles = await startRoles(config, ['worker', 'coordinator'], { log: quiet });
+t0 = performance.now();
+await rt.segments.resume();
+while ((await rt.streams.rowCount(streamId)) < ingest.segments) await new Promise((r) => setTimeout(r, 5));
+const pipeS = (performance.now() - t0) / 1000;
+const rows = await rt.streams.rows<{ frames: number; error?: string }>(streamId);
+const frames = rows.reduce((s, r) => s + r.frames, 0);
+await roles.close();
+await rt.close();
+await services.close();
+
+const bareFps = tensors.length / bareS;
+const pipeFps = frames / pipeS;
+console.log(`video            ${path.basename(video)} (${info.width}x${info.height}), ${ingest.segments} segments, ${tensors.length} frames`);
+console.log(`model            ${spec.name} on ${config.executionProviders.join(',')}`);
+console.log(`bare loop        ${bareFps.toFixed(1)} frames/s`);
+console.log(`pipeline         ${pipeFps.toFixed(1)} frames/s  (worker concurrency ${config.workerConcurrency}, ${rows.filter((r) => r.error).length} failed)`);
+console.log(`ratio            ${(pipeFps / bareFps).toFixed(3)}  (pipeline ÷ bare; goal ≥ 0.9)`);

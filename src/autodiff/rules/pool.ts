@@ -1,0 +1,93 @@
+// Pooling gradients built from Conv/ConvTranspose with one-hot or constant kernels
+// (MaxPool with an Indices output runs a much slower kernel, and scatter-add needs opset 16).
+import { attrInt, attrInts, floatTensor } from '../onnx-io.js';
+import { windowParams } from '../shapes.js';
+import type { Rule } from './types.js';
+
+const BIG_NEGATIVE = -1e30;
+
+/** [C·K, 1, k…] kernel whose channel c·K+j picks window tap j. */
+function oneHotKernel(channels: number, kernel: number[]): { dims: number[]; data: Float32Array } {
+  const K = kernel.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(channels * K * K);
+  for (let c = 0; c < channels; c++) for (let j = 0; j < K; j++) data[(c * K + j) * K + j] = 1;
+  return { dims: [channels * K, 1, ...kernel], data };
+}
+
+const maxPool: Rule = (ctx, n, [g]) => {
+  const x = (n.input ?? [])[0];
+  const y = (n.output ?? [])[0];
+  const xs = ctx.shape(x);
+  if (xs.length !== 4) return ctx.fail(n, 'MaxPool gradient supports 2-D pooling only');
+  if (attrInt(n, 'storage_order', 0) !== 0) return ctx.fail(n, 'MaxPool storage_order=1 is not supported');
+  const [N, C, H, W] = xs;
+  const kernel = attrInts(n, 'kernel_shape') ?? [];
+  const p = windowParams(n, [H, W], kernel, attrInt(n, 'ceil_mode', 0) === 1);
+  const K = kernel[0] * kernel[1];
+  const [OH, OW] = p.out;
+  const B = ctx.b;
+  const need = (i: number): number => (p.out[i] - 1) * p.strides[i] + p.dilations[i] * (kernel[i] - 1) + 1;
+  const extra = [0, 1].map((i) => Math.max(0, need(i) - ([H, W][i] + p.pads[i] + p.pads[i + 2])));
+  const padsAll = [0, 0, p.pads[0], p.pads[1], 0, 0, p.pads[2] + extra[0], p.pads[3] + extra[1]];
+  const xp = padsAll.some((v) => v !== 0) ? B.op('Pad', [x, B.constI64(padsAll), B.constF([BIG_NEGATIVE], [])]) : x;
+  const oh = oneHotKernel(C, kernel);
+  const kName = B.addInit(floatTensor('', oh.dims, oh.data));
+  // Window taps [N, C, K, OH, OW]; the gradient goes to taps equal to the max, split among ties.
+  const taps = B.op('Reshape', [B.op('Conv', [xp, kName], { group: C, strides: p.strides, dilations: p.dilations, kernel_shape: kernel }), B.constI64([N, C, K, OH, OW])]);
+  const axis2 = B.constI64([2]);
+  const eq = B.op('Cast', [B.op('Equal', [taps, B.op('Unsqueeze', [y, axis2])])], { to: 1 });
+  const cnt = B.op('ReduceSum', [eq, axis2], { keepdims: 1 });
+  const share = B.op('Div', [B.op('Unsqueeze', [g!, axis2]), cnt]);
+  const t = B.op('Reshape', [B.op('Mul', [eq, share]), B.constI64([N, C * K, OH, OW])]);
+  const pe = [p.pads[2] + extra[0], p.pads[3] + extra[1]];
+  const outputPadding = [0, 1].map((i) => [H, W][i] - (need(i) - p.pads[i] - pe[i]));
+  return [B.op('ConvTranspose', [t, kName], {
+    group: C, strides: p.strides, dilations: p.dilations, kernel_shape: kernel,
+    pads: [p.pads[0], p.pads[1], pe[0], pe[1]], output_padding: outputPadding,
+  })];
+};
+
+const averagePool: Rule = (ctx, n, [g]) => {
+  const x = (n.input ?? [])[0];
+  const xs = ctx.shape(x);
+  if (xs.length !== 4) return ctx.fail(n, 'AveragePool gradient supports 2-D pooling only');
+  const [, C, H, W] = xs;
+  const kernel = attrInts(n, 'kernel_shape') ?? [];
+  const p = windowParams(n, [H, W], kernel, attrInt(n, 'ceil_mode', 0) === 1);
+  const includePad = attrInt(n, 'count_include_pad', 0) === 1;
+  const [OH, OW] = p.out;
+  // Per-window divisor: real pixels only unless count_include_pad (which still excludes ceil overhang).
+  const count = (o: number, i: number): number => {
+    const start = o * p.strides[i] - p.pads[i];
+    const end = start + (kernel[i] - 1) * p.dilations[i];
+    const lo = includePad ? -p.pads[i] : 0;
+    const hi = includePad ? [H, W][i] - 1 + p.pads[i + 2] : [H, W][i] - 1;
+    let c = 0;
+    for (let v = start; v <= end; v += p.dilations[i]) if (v >= lo && v <= hi) c++;
+    return c;
+  };
+  const inv = new Float32Array(OH * OW);
+  for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) inv[oy * OW + ox] = 1 / (count(oy, 0) * count(ox, 1));
+  const B = ctx.b;
+  const uniform = inv.every((v) => v === inv[0]);
+  const scaled = B.op('Mul', [g!, uniform ? B.constF([inv[0]], []) : B.addInit(floatTensor('', [1, 1, OH, OW], inv))]);
+  const ones = B.addInit(floatTensor('', [C, 1, ...kernel], new Float32Array(C * kernel[0] * kernel[1]).fill(1)));
+  const need = (i: number): number => (p.out[i] - 1) * p.strides[i] + p.dilations[i] * (kernel[i] - 1) + 1;
+  const outputPadding = [0, 1].map((i) => [H, W][i] - (need(i) - p.pads[i] - p.pads[i + 2]));
+  const pe = [p.pads[2], p.pads[3]];
+  // With ceil_mode the last window may overhang the end padding; crop via extra end pads.
+  for (const i of [0, 1]) if (outputPadding[i] < 0) { pe[i] -= outputPadding[i]; outputPadding[i] = 0; }
+  return [B.op('ConvTranspose', [scaled, ones], {
+    group: C, strides: p.strides, dilations: p.dilations, kernel_shape: kernel,
+    pads: [p.pads[0], p.pads[1], pe[0], pe[1]], output_padding: outputPadding,
+  })];
+};
+
+const globalAveragePool: Rule = (ctx, n, [g]) => {
+  const xs = ctx.shape((n.input ?? [])[0]);
+  const B = ctx.b;
+  const area = xs.slice(2).reduce((a, b) => a * b, 1);
+  return [B.op('Expand', [B.op('Mul', [g!, B.constF([1 / area], [])]), B.constI64(xs)])];
+};
+
+export const poolRules: Record<string, Rule> = { MaxPool: maxPool, AveragePool: averagePool, GlobalAveragePool: globalAveragePool };

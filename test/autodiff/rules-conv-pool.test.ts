@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { I64, W, node, vjpError } from './helpers.js';
+
+const TOL = 1e-2;
+
+describe('Conv / ConvTranspose', () => {
+  const cases: [string, Record<string, number[] | number | string>, number[], number[], number[]][] = [
+    ['stride 1, pads 1', { pads: [1, 1, 1, 1] }, [1, 3, 9, 9], [4, 3, 3, 3], [1, 4, 9, 9]],
+    ['stride 2, asymmetric pads', { strides: [2, 2], pads: [1, 0, 0, 1] }, [1, 3, 10, 9], [4, 3, 3, 3], [1, 4, 5, 4]],
+    ['dilation 2', { dilations: [2, 2], pads: [2, 2, 2, 2] }, [1, 2, 8, 8], [3, 2, 3, 3], [1, 3, 8, 8]],
+    ['groups 2', { group: 2, pads: [1, 1, 1, 1] }, [1, 4, 7, 7], [6, 2, 3, 3], [1, 6, 7, 7]],
+    ['depthwise stride 2', { group: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, [1, 4, 8, 8], [4, 1, 3, 3], [1, 4, 4, 4]],
+    ['auto_pad SAME_UPPER stride 2', { auto_pad: 'SAME_UPPER', strides: [2, 2] }, [1, 2, 7, 7], [3, 2, 4, 4], [1, 3, 4, 4]],
+    ['5x5 with stride 3 and odd size', { strides: [3, 3], pads: [2, 2, 2, 2] }, [1, 2, 11, 11], [2, 2, 5, 5], [1, 2, 4, 4]],
+  ];
+  for (const [name, attrs, x, w, y] of cases) {
+    it(name, async () => {
+      const err = await vjpError({ nodes: [node('Conv', ['X', 'W', 'B'], ['Y'], attrs)], inits: [W('W', w), W('B', [w[0]])], x, y });
+      expect(err).toBeLessThan(TOL);
+    });
+  }
+  it('ConvTranspose stride 2 with groups and output_padding', async () => {
+    const err = await vjpError({
+      nodes: [node('ConvTranspose', ['X', 'W'], ['Y'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 })],
+      inits: [W('W', [4, 3, 3, 3])], x: [1, 4, 5, 5], y: [1, 6, 10, 10],
+    });
+    expect(err).toBeLessThan(TOL);
+  });
+});
+
+describe('pooling', () => {
+  it('MaxPool 3x3 stride 2 pad 1 (overlapping windows)', async () => {
+    expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })], x: [1, 3, 8, 8], y: [1, 3, 4, 4] })).toBeLessThan(TOL);
+  });
+  it('MaxPool 5x5 stride 1 (SPP)', async () => {
+    expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2] })], x: [1, 2, 6, 6], y: [1, 2, 6, 6] })).toBeLessThan(TOL);
+  });
+  it('MaxPool ceil_mode', async () => {
+    expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 })], x: [1, 2, 7, 7], y: [1, 2, 4, 4] })).toBeLessThan(TOL);
+  });
+  it('MaxPool after Relu: ties at zero split, still a valid gradient', async () => {
+    expect(await vjpError({ nodes: [node('Relu', ['X'], ['R']), node('MaxPool', ['R'], ['Y'], { kernel_shape: [2, 2], strides: [2, 2] })], x: [1, 2, 6, 6], y: [1, 2, 3, 3] })).toBeLessThan(TOL);
+  });
+  it('AveragePool with pads (count_include_pad 0 and 1)', async () => {
+    for (const cip of [0, 1]) {
+      expect(await vjpError({ nodes: [node('AveragePool', ['X'], ['Y'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: cip })], x: [1, 2, 7, 7], y: [1, 2, 4, 4] })).toBeLessThan(TOL);
+    }
+  });
+  it('AveragePool 3x3 stride 2 without pads (FastestDet)', async () => {
+    expect(await vjpError({ nodes: [node('AveragePool', ['X'], ['Y'], { kernel_shape: [3, 3], strides: [2, 2] })], x: [1, 2, 9, 9], y: [1, 2, 4, 4] })).toBeLessThan(TOL);
+  });
+  it('GlobalAveragePool', async () => {
+    expect(await vjpError({ nodes: [node('GlobalAveragePool', ['X'], ['Y'])], x: [1, 3, 5, 4], y: [1, 3, 1, 1] })).toBeLessThan(TOL);
+  });
+});
+
+describe('Resize / Upsample', () => {
+  it('nearest ×2 asymmetric floor (opset 11)', async () => {
+    expect(await vjpError({ nodes: [node('Resize', ['X', 'roi', 'scales'], ['Y'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' })], inits: [W('roi', [0]), W('scales', [4]).dims ? { ...W('scales', [4]), rawData: new Uint8Array(Float32Array.from([1, 1, 2, 2]).buffer) } : W('s', [1])], x: [1, 2, 4, 5], y: [1, 2, 8, 10], opset: 11 })).toBeLessThan(TOL);
+  });
+  it('linear half_pixel to sizes', async () => {
+    expect(await vjpError({ nodes: [node('Resize', ['X', '', '', 'sizes'], ['Y'], { mode: 'linear' })], inits: [I64('sizes', [1, 2, 7, 9])], x: [1, 2, 4, 5], y: [1, 2, 7, 9] })).toBeLessThan(TOL);
+  });
+  it('Upsample (opset 9) nearest ×2', async () => {
+    expect(await vjpError({ nodes: [node('Upsample', ['X', 'scales'], ['Y'], { mode: 'nearest' })], inits: [{ ...W('scales', [4]), rawData: new Uint8Array(Float32Array.from([1, 1, 2, 2]).buffer) }], x: [1, 2, 3, 4], y: [1, 2, 6, 8], opset: 9 })).toBeLessThan(TOL);
+  });
+});
