@@ -289,6 +289,14 @@ function inferNode(n: NodeProto, shapes: Map<string, number[]>, dtypes: Map<stri
         }
         break;
       }
+      case 'SpaceToDepth': case 'DepthToSpace': {
+        const bs = attrInt(n, 'blocksize', 1);
+        if (in0 && in0.length === 4) {
+          const [N, Cc, H, W] = in0;
+          out = n.opType === 'SpaceToDepth' ? [N, Cc * bs * bs, H / bs, W / bs] : [N, Cc / (bs * bs), H * bs, W * bs];
+        }
+        break;
+      }
       case 'Pad': {
         const pads = C(1);
         if (in0 && pads) {

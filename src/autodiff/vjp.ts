@@ -5,6 +5,7 @@ import {
   DT, type ModelProto, type NodeProto, decodeModel, encodeModel, valueInfo, valueInfoDims,
 } from './onnx-io.js';
 import { foldBatchNorm, liftOpset } from './opset.js';
+import { rewriteFocus } from './rewrite.js';
 import { RULES, type RuleCtx } from './rules/index.js';
 import { type ShapeInfo, inferShapes } from './shapes.js';
 
@@ -44,7 +45,8 @@ export function prepare(bytes: Uint8Array, opts: VjpOptions = {}): Prepared {
   const dims = valueInfoDims(xi);
   const fallback = [1, 3, 352, 640];
   const xShape = opts.inputShape ?? dims.map((d, i) => d ?? (dims.length === 4 ? fallback[i] : 1));
-  const info = inferShapes(g, { [x]: xShape });
+  let info = inferShapes(g, { [x]: xShape });
+  if (rewriteFocus(g, (t) => info.shapes.get(t))) info = inferShapes(g, { [x]: xShape });
   return { model, g, info, x, y, xShape };
 }
 

@@ -104,7 +104,9 @@ export class InferencePool implements InferencePort {
     const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
     thread.busy++;
     try {
-      const res = await thread.send({ type: 'run', id: this.nextId++, key, feeds, fetches });
+      // Feeds are handed over, not copied: callers build a fresh tensor per run.
+      const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
+      const res = await thread.send({ type: 'run', id: this.nextId++, key, feeds, fetches }, transfer);
       if (res.type !== 'result') throw new Error('unexpected reply to run');
       return { outputs: res.outputs, ms: res.ms };
     } finally {

@@ -1,5 +1,6 @@
 import { segmentF1 } from '../../src/accuracy/f1.js';
 import type { InferencePort } from '../../src/inference/pool.js';
+import { DecodeBatcher } from '../../src/media/decode-batcher.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
 import { validateProbe, type Probe } from '../../src/adapt/probe.js';
@@ -40,7 +41,11 @@ interface FramesResult {
 
 /** The inference worker's logic for one segment: download, decode, infer every frame, report. */
 export class SegmentProcessor {
-  constructor(private readonly deps: SegmentProcessorDeps) {}
+  private readonly decoder: DecodeBatcher;
+
+  constructor(private readonly deps: SegmentProcessorDeps) {
+    this.decoder = new DecodeBatcher(deps.media);
+  }
 
   private async fetch(key: string): Promise<Buffer> {
     const data = await this.deps.store.getIfExists(key);
@@ -53,7 +58,7 @@ export class SegmentProcessor {
     const data = await this.fetch(key);
     let frames: RawFrame[];
     try {
-      [frames] = await this.deps.media.decodeMany([data], { width: fit.width, height: fit.height });
+      frames = await this.decoder.decode(data, { width: fit.width, height: fit.height });
     } catch (err) {
       throw new BadSegmentError(`${key}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -25,6 +25,20 @@ const div: Rule = (ctx, n, [g]) => {
   return binary(ctx, n, ga, () => ctx.b.op('Neg', [ctx.b.op('Mul', [ga(), y])]));
 };
 
+/**
+ * a·t + b on a 4-D NCHW tensor as an inference BatchNormalization (mean 0, var 1, ε 0): onnxruntime
+ * runs it inside its NCHWc blocked layout (as a depthwise 1×1 conv), while Sub/Div or a Mul/Add with
+ * a constant force reorders. Undefined for other ranks.
+ */
+function affine(ctx: RuleCtx, t: string, a: number, b: number): string | undefined {
+  const s = ctx.shape(t);
+  if (s.length !== 4) return undefined;
+  const C = s[1];
+  const B = ctx.b;
+  const c = (v: number): string => B.constF(new Float32Array(C).fill(v), [C]);
+  return B.op('BatchNormalization', [t, c(a), c(b), c(0), c(1)], { epsilon: { float: 0 } });
+}
+
 /** x·σ(x) (SiLU/Swish): one compact backward g·(s + y − y·s) instead of two chained rules. */
 function siluInput(ctx: RuleCtx, a: string, b: string): string | undefined {
   const p = ctx.producer(b);
@@ -38,7 +52,9 @@ const mul: Rule = (ctx, n, [g]) => {
   for (const [x, s] of [[a, b], [b, a]]) {
     if (x !== s && siluInput(ctx, x, s) && ctx.isActive(x)) {
       const B = ctx.b;
-      const d = B.op('Sub', [B.op('Add', [s, y]), B.op('Mul', [y, s])]);
+      // d = s + y·(1 − s); on NCHW maps 1 − s is an affine BatchNormalization so the chain stays in NCHWc.
+      const oneMinusS = affine(ctx, s, -1, 1);
+      const d = oneMinusS ? B.op('Add', [s, B.op('Mul', [y, oneMinusS])]) : B.op('Sub', [B.op('Add', [s, y]), B.op('Mul', [y, s])]);
       const gx = B.op('Mul', [g!, d]);
       return x === a ? [gx, undefined] : [undefined, gx];
     }
@@ -68,7 +84,8 @@ const pow: Rule = (ctx, n, [g]) => {
 const sigmoid: Rule = (ctx, n, [g]) => {
   const y = outs(n)[0];
   const B = ctx.b;
-  return [B.op('Mul', [g!, B.op('Sub', [y, B.op('Mul', [y, y])])])];
+  const oneMinusY = affine(ctx, y, -1, 1);
+  return [B.op('Mul', [g!, oneMinusY ? B.op('Mul', [y, oneMinusY]) : B.op('Sub', [y, B.op('Mul', [y, y])])])];
 };
 const relu: Rule = (ctx, n, [g]) => {
   const B = ctx.b;

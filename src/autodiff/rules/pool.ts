@@ -1,8 +1,8 @@
 // Pooling gradients built from Conv/ConvTranspose with one-hot or constant kernels
 // (MaxPool with an Indices output runs a much slower kernel, and scatter-add needs opset 16).
-import { attrInt, attrInts, floatTensor } from '../onnx-io.js';
+import { attrInt, attrInts, floatTensor, makeAttrs } from '../onnx-io.js';
 import { windowParams } from '../shapes.js';
-import type { Rule } from './types.js';
+import type { Rule, RuleCtx } from './types.js';
 
 const BIG_NEGATIVE = -1e30;
 
@@ -14,15 +14,13 @@ function oneHotKernel(channels: number, kernel: number[]): { dims: number[]; dat
   return { dims: [channels * K, 1, ...kernel], data };
 }
 
-const maxPool: Rule = (ctx, n, [g]) => {
-  const x = (n.input ?? [])[0];
-  const y = (n.output ?? [])[0];
-  const xs = ctx.shape(x);
-  if (xs.length !== 4) return ctx.fail(n, 'MaxPool gradient supports 2-D pooling only');
-  if (attrInt(n, 'storage_order', 0) !== 0) return ctx.fail(n, 'MaxPool storage_order=1 is not supported');
+interface PoolGeom { kernel: number[]; strides: number[]; dilations: number[]; pads: number[]; ceil: boolean }
+
+/** Gradient of a 2-D MaxPool y = maxpool(x) through window taps (a one-hot depthwise Conv), equality with the max, ties split, ConvTranspose back. */
+function maxPoolTaps(ctx: RuleCtx, x: string, y: string, g: string, xs: number[], geom: PoolGeom): string {
   const [N, C, H, W] = xs;
-  const kernel = attrInts(n, 'kernel_shape') ?? [];
-  const p = windowParams(n, [H, W], kernel, attrInt(n, 'ceil_mode', 0) === 1);
+  const { kernel } = geom;
+  const p = windowParams({ attribute: makeAttrs({ strides: geom.strides, dilations: geom.dilations, pads: geom.pads }) }, [H, W], kernel, geom.ceil);
   const K = kernel[0] * kernel[1];
   const [OH, OW] = p.out;
   const B = ctx.b;
@@ -37,14 +35,36 @@ const maxPool: Rule = (ctx, n, [g]) => {
   const axis2 = B.constI64([2]);
   const eq = B.op('Cast', [B.op('Equal', [taps, B.op('Unsqueeze', [y, axis2])])], { to: 1 });
   const cnt = B.op('ReduceSum', [eq, axis2], { keepdims: 1 });
-  const share = B.op('Div', [B.op('Unsqueeze', [g!, axis2]), cnt]);
+  const share = B.op('Div', [B.op('Unsqueeze', [g, axis2]), cnt]);
   const t = B.op('Reshape', [B.op('Mul', [eq, share]), B.constI64([N, C * K, OH, OW])]);
   const pe = [p.pads[2] + extra[0], p.pads[3] + extra[1]];
   const outputPadding = [0, 1].map((i) => [H, W][i] - (need(i) - p.pads[i] - pe[i]));
-  return [B.op('ConvTranspose', [t, kName], {
+  return B.op('ConvTranspose', [t, kName], {
     group: C, strides: p.strides, dilations: p.dilations, kernel_shape: kernel,
     pads: [p.pads[0], p.pads[1], pe[0], pe[1]], output_padding: outputPadding,
-  })];
+  });
+}
+
+const maxPool: Rule = (ctx, n, [g]) => {
+  const x = (n.input ?? [])[0];
+  const y = (n.output ?? [])[0];
+  const xs = ctx.shape(x);
+  if (xs.length !== 4) return ctx.fail(n, 'MaxPool gradient supports 2-D pooling only');
+  if (attrInt(n, 'storage_order', 0) !== 0) return ctx.fail(n, 'MaxPool storage_order=1 is not supported');
+  const kernel = attrInts(n, 'kernel_shape') ?? [];
+  const ceil = attrInt(n, 'ceil_mode', 0) === 1;
+  const p = windowParams(n, xs.slice(2), kernel, ceil);
+  const geom: PoolGeom = { kernel, strides: p.strides, dilations: p.dilations, pads: p.pads, ceil };
+  if (kernel[0] === 1 || kernel[1] === 1) return [maxPoolTaps(ctx, x, y, g!, xs, geom)];
+  // Separable: a k_h×k_w max is a k_h×1 max followed by a 1×k_w max (−∞ padding, per-axis output
+  // counts), so the taps cost k_h + k_w per output instead of k_h·k_w (and K² in the one-hot Conv).
+  const B = ctx.b;
+  const rows: PoolGeom = { kernel: [kernel[0], 1], strides: [p.strides[0], 1], dilations: [p.dilations[0], 1], pads: [p.pads[0], 0, p.pads[2], 0], ceil };
+  const cols: PoolGeom = { kernel: [1, kernel[1]], strides: [1, p.strides[1]], dilations: [1, p.dilations[1]], pads: [0, p.pads[1], 0, p.pads[3]], ceil };
+  const z = B.op('MaxPool', [x], { kernel_shape: rows.kernel, strides: rows.strides, dilations: rows.dilations, pads: rows.pads, ceil_mode: ceil ? 1 : 0 });
+  const zs = [xs[0], xs[1], p.out[0], xs[3]];
+  const gz = maxPoolTaps(ctx, z, y, g!, zs, cols);
+  return [maxPoolTaps(ctx, x, z, gz, xs, rows)];
 };
 
 const averagePool: Rule = (ctx, n, [g]) => {

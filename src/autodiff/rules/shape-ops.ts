@@ -136,7 +136,19 @@ const expand: Rule = (ctx, n, [g]) => {
   return [ctx.reduceTo(g!, ctx.shape((n.output ?? [])[0]), ctx.shape(x)), undefined];
 };
 
+/** SpaceToDepth and DCR DepthToSpace are inverse permutations; CRD is undone with Reshape/Transpose. */
+const spaceToDepth: Rule = (ctx, n, [g]) => [ctx.b.op('DepthToSpace', [g!], { blocksize: attrInt(n, 'blocksize', 1), mode: 'DCR' })];
+const depthToSpace: Rule = (ctx, n, [g]) => {
+  const bs = attrInt(n, 'blocksize', 1);
+  if (attrString(n, 'mode', 'DCR') === 'DCR') return [ctx.b.op('SpaceToDepth', [g!], { blocksize: bs })];
+  const [N, C, H, W] = ctx.shape((n.input ?? [])[0]);
+  const B = ctx.b;
+  const t = B.op('Transpose', [B.op('Reshape', [g!, B.constI64([N, C / (bs * bs), H, bs, W, bs])])], { perm: [0, 1, 3, 5, 2, 4] });
+  return [B.op('Reshape', [t, B.constI64([N, C, H, W])])];
+};
+
 export const shapeRules: Record<string, Rule> = {
   Reshape: reshapeBack, Flatten: reshapeBack, Squeeze: reshapeBack, Unsqueeze: reshapeBack,
   Transpose: transpose, Concat: concat, Split: split, Slice: slice, Pad: pad, Gather: gather, Expand: expand,
+  SpaceToDepth: spaceToDepth, DepthToSpace: depthToSpace,
 };
