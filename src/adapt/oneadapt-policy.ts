@@ -1,5 +1,5 @@
 import { KNOB_NAMES, type KnobName } from '../knobs/space.js';
-import { X_MIN, initialState, settingFromState, type KnobState } from '../knobs/state.js';
+import { X_MIN, settingFromState, type KnobState } from '../knobs/state.js';
 import { knobGradient, type GradientWeights } from './accgrad.js';
 import { adamStep, ZERO_MOMENTS, type AdamConfig, type AdamMoments } from './adam.js';
 import type { Policy } from './policy.js';
@@ -8,18 +8,21 @@ import { PolicyError } from './policy-error.js';
 export interface OneAdaptParams extends GradientWeights, AdamConfig {
   /** Knobs that adapt; the others stay at their reference level. */
   knobs: KnobName[];
+  /** Initial x of every adapting knob (1 = reference quality, as in the paper). */
+  start: number;
 }
 
 /** Defaults tuned on the shared footage (README: "Tuning adaptation"). */
 export const ONEADAPT_DEFAULTS: OneAdaptParams = {
-  wRec: 5e6,
-  lambdaBw: 1e-3,
+  wRec: 1,
+  lambdaBw: 0.1,
   lambdaGpu: 0,
-  lr: 0.5,
+  lr: 0.2,
   beta1: 0.5,
   beta2: 0.5,
   eps: 1e-8,
   knobs: ['qp', 'resolution', 'fps'],
+  start: 1,
 };
 
 export interface OneAdaptState {
@@ -37,6 +40,7 @@ const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs'>> = {
   lr: 'lr',
   beta1: 'beta1',
   beta2: 'beta2',
+  start: 'start',
 };
 
 /** `lambda=2e-3,lr=0.3,knobs=qp+resolution` → parameters over the defaults. */
@@ -67,7 +71,7 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
  */
 export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec = ''): Policy<OneAdaptState> {
   const init = (): OneAdaptState => ({
-    x: initialState(),
+    x: Object.fromEntries(KNOB_NAMES.map((k) => [k, params.knobs.includes(k) ? Math.min(1, Math.max(X_MIN, params.start)) : 1])) as KnobState,
     moments: { qp: ZERO_MOMENTS, resolution: ZERO_MOMENTS, fps: ZERO_MOMENTS },
     lastGrad: {},
   });

@@ -3,6 +3,8 @@ import type { Config } from '../config/config.js';
 import { encodedKnobs } from '../knobs/encode.js';
 import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
 import { isUrl } from '../media/probe.js';
+import { analysisSize } from '../models/analysis-size.js';
+import { resolveModel } from '../models/catalog.js';
 import { runIngest, type IngestSummary } from '../../workers/ingest/ingest.js';
 import { createRuntime } from './runtime.js';
 import { streamIdFor } from './run-job.js';
@@ -55,6 +57,8 @@ export async function ingestSource(config: Config, opts: LiveIngestOptions): Pro
         analysisFps: config.analysisFps,
         lockstep: opts.lockstep ?? !isUrl(opts.source),
         auditEvery: opts.auditEvery,
+        probeEvery: policy.needsGradients ? config.probeEvery : 0,
+        analysisSize: analysisSize(resolveModel(config.model, config.modelsDir), info.width, info.height),
         signal: opts.signal,
       },
     );

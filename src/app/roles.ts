@@ -26,7 +26,8 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { spac
   const closers: (() => Promise<void>)[] = [];
   try {
     if (roles.includes('worker')) {
-      const model = await loadModel(config, config.model, log);
+      // Gradient-sampling streams may arrive at any time: the fused model is always ready.
+      const model = await loadModel(config, config.model, log, { gradients: true });
       closers.push(() => model.pool.close());
       const processor = new SegmentProcessor({
         store: rt.store,
@@ -34,6 +35,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { spac
         inference: model.pool,
         model: model.spec,
         modelKey: model.key,
+        gradientKey: model.gradientKey,
         classes: new Set(model.spec.defaultClassesOfInterest),
       });
       workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
@@ -49,7 +51,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { spac
           connection: rt.connection,
           prefix: config.queuePrefix,
           concurrency: 4,
-          deps: { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, spaces, segmentSeconds: config.segmentSeconds, analysisFps: config.analysisFps, log },
+          deps: { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, spaces, segmentSeconds: config.segmentSeconds, analysisFps: config.analysisFps, probeEvery: config.probeEvery, modelsDir: config.modelsDir, log },
         }),
       );
       log('ingest: taking archived-footage jobs');

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { encodedKnobs } from '../knobs/encode.js';
 import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
 import { createFfmpegMedia } from '../media/ffmpeg.js';
+import { analysisSize } from '../models/analysis-size.js';
 import { resolveModel } from '../models/catalog.js';
 import { buildReport, type Report, type ReportRow } from '../report/report.js';
 import { runIngest } from '../../workers/ingest/ingest.js';
@@ -125,6 +126,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
               lockstep: opts.lockstep ?? true,
               auditEvery: opts.auditEvery ?? 1,
               probeEvery: policy.needsGradients ? (opts.probeEvery ?? 1) : 0,
+              analysisSize: analysisSize(model.spec, s.info.width, s.info.height),
               maxSegments: opts.maxSegments,
             },
           ),

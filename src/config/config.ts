@@ -20,6 +20,7 @@ const schema = z.object({
   ONEADAPT_SEGMENT_SECONDS: z.coerce.number().positive().max(60).default(1),
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
   ONEADAPT_POLICY: z.string().min(1).default('fixed:'),
+  ONEADAPT_PROBE_EVERY: z.coerce.number().int().min(1).max(1000).default(1),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -44,6 +45,8 @@ export interface Config {
   analysisFps: number;
   /** Policy for streams an ingest registers without one given on the command line. */
   policy: string;
+  /** InputGrad probe every N segments for streams whose policy adapts by gradient. */
+  probeEvery: number;
   queuePrefix: string;
   workerConcurrency: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     segmentSeconds: e.ONEADAPT_SEGMENT_SECONDS,
     analysisFps: e.ONEADAPT_ANALYSIS_FPS,
     policy: e.ONEADAPT_POLICY,
+    probeEvery: e.ONEADAPT_PROBE_EVERY,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
     logLevel: e.ONEADAPT_LOG_LEVEL,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { FfmpegError, QUIET, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
-import { fpsFilter, resampledFrameCount, scaleFilter } from './filters.js';
+import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
 import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
 
@@ -53,8 +53,7 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
       const n = resampledFrameCount(frames.length, inputFps, s.fps);
       cmd
         .output(join(dir, `v${i}.mp4`))
-        .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), '-c:v', 'libx264', '-preset', 'veryfast', '-qp', String(s.qp), '-pix_fmt', 'yuv420p'])
-        .outputOptions(['-g', String(n), '-keyint_min', String(n), '-sc_threshold', '0', '-movflags', '+faststart', '-f', 'mp4']);
+        .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), ...segmentCodecOptions(s.qp, n), '-movflags', '+faststart', '-f', 'mp4']);
     });
     await runStrict(cmd, `encoding ${settings.length} variants of ${frames.length} frames`);
     return Promise.all(settings.map((_, i) => readFile(join(dir, `v${i}.mp4`))));
@@ -99,5 +98,31 @@ export async function decodeMany(segments: readonly Buffer[], size: { width: num
         return frames;
       }),
     );
+  });
+}
+
+/** Rescales raw frames in one process with the system's scaler (so they compare with decodes). */
+export async function scaleFrames(frames: readonly RawFrame[], size: { width: number; height: number }): Promise<RawFrame[]> {
+  if (frames.length === 0) return [];
+  const input = commonFrameSize(frames);
+  if (input.width === size.width && input.height === size.height) return [...frames];
+  return withTempDir(async (dir) => {
+    const body = Readable.from(
+      (function* () {
+        for (const f of frames) yield Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+      })(),
+    );
+    const out = join(dir, 'scaled.raw');
+    const cmd = ffmpeg(body)
+      .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`])
+      .output(out)
+      .outputOptions(['-vf', scaleFilter(size.width, size.height), '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
+    await runStrict(cmd, `scaling ${frames.length} frames to ${size.width}x${size.height}`);
+    const raw = await readFile(out);
+    const bytes = rgb24FrameBytes(size.width, size.height);
+    const result: RawFrame[] = [];
+    for (let o = 0; o + bytes <= raw.length; o += bytes) result.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, bytes) });
+    if (result.length !== frames.length) throw new Error(`scaling returned ${result.length} of ${frames.length} frames`);
+    return result;
   });
 }

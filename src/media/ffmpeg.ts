@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
-import { decodeMany, encodeMany } from './batch.js';
-import { fpsFilter, resampledFrameCount, scaleFilter, targetSize } from './filters.js';
+import { decodeMany, encodeMany, scaleFrames } from './batch.js';
+import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
 import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
 import { probeVideo, UnreadableVideoError } from './probe.js';
 import { commonFrameSize, RawFrameSplitter, rgb24FrameBytes } from './raw-frames.js';
@@ -132,6 +132,11 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
       return decodeMany(segments, size);
     },
 
+    async scaleFrames(frames, size) {
+      await checkBinaries();
+      return scaleFrames(frames, size);
+    },
+
     async encodeFrames(allFrames, givenFps, s): Promise<EncodedSegment> {
       const started = performance.now();
       const input = commonFrameSize(allFrames);
@@ -149,9 +154,7 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
           .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24'])
           .inputOptions(['-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
           .outputOptions(['-vf', `${fpsFilter(s.fps)},${scaleFilter(s.width, s.height)}`, '-frames:v', String(outFrames)])
-          .outputOptions(['-c:v', 'libx264', '-preset', 'veryfast', '-qp', String(s.qp), '-pix_fmt', 'yuv420p'])
-          // One GOP per segment: each segment decodes on its own, with no scene-cut keyframes inside.
-          .outputOptions(['-g', String(outFrames), '-keyint_min', String(outFrames), '-sc_threshold', '0'])
+          .outputOptions(segmentCodecOptions(s.qp, outFrames))
           .outputOptions(['-movflags', '+faststart', '-f', 'mp4'])
           .output(target);
         await runToCompletion(cmd, `encoding ${frames.length} frames (qp ${s.qp}, ${s.width}x${s.height}, ${s.fps} fps)`);

@@ -37,3 +37,16 @@ export function targetSize(
 export function resampledFrameCount(inputFrames: number, inputFps: number, fps: number): number {
   return Math.max(1, Math.round((inputFrames * fps) / inputFps));
 }
+
+/**
+ * x264 options shared by every encode: one GOP per segment (each decodes on its own, no
+ * scene-cut keyframes inside), and no SEI units — x264 writes its settings as a ~640-byte SEI
+ * comment into every segment, a large share of a cheap 1-s segment that no decoder needs.
+ */
+export function segmentCodecOptions(qp: number, frames: number): string[] {
+  return [
+    '-c:v', 'libx264', '-preset', 'veryfast', '-qp', String(qp), '-pix_fmt', 'yuv420p',
+    '-g', String(frames), '-keyint_min', String(frames), '-sc_threshold', '0',
+    '-bsf:v', 'filter_units=remove_types=6',
+  ];
+}

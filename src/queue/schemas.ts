@@ -19,6 +19,7 @@ export const segmentJobSchema = z.object({
   segmentKey: z.string().min(1),
   /** Reference-quality encode of the same frames, present on accuracy-audit segments. */
   auditKey: z.string().min(1).optional(),
+  auditBytes: z.number().int().min(0).optional(),
   probeKey: z.string().min(1).optional(),
   knobs: encodedKnobsSchema,
   knobVersion: z.number().int().min(0),
@@ -65,6 +66,8 @@ export const resultJobSchema = z.object({
   probeMs: z.number().min(0),
   /** Mean per-frame F1 against the reference encode, on audit segments. */
   f1: z.number().min(0).max(1).nullable(),
+  /** Bytes of the reference encode, on audit segments. */
+  refBytes: z.number().int().min(0).nullable().optional(),
   gradients: z.array(knobGradientSchema).optional(),
   resultKey: z.string().optional(),
   /** Why the segment could not be processed; the stream goes on without it. */

@@ -13,6 +13,8 @@ export interface ReportRow {
   slots: number;
   proxy: number;
   f1: number | null;
+  /** Bytes of the reference encode of the same frames, on audited segments. */
+  refBytes?: number | null;
   inferMs: number;
   gradMs: number;
   probeMs: number;
@@ -39,7 +41,8 @@ export interface Report {
     f1: number | null;
     failedSegments: number;
   };
-  reference: { knobs: { qp: number; resolution: string; fps: number } };
+  /** The reference configuration and its bytes over the audited segments (null if none). */
+  reference: { knobs: { qp: number; resolution: string; fps: number }; bytes: number | null; segments: number };
   updates: { version: number; validFromSeq: number; afterSeq: number; knobs: { qp: number; resolution: string; fps: number } }[];
   perSegment: ReportRow[];
 }
@@ -76,7 +79,11 @@ export function buildReport(input: {
       f1: audited.length > 0 ? audited.reduce((s, r) => s + (r.f1 as number), 0) / audited.length : null,
       failedSegments: rows.filter((r) => r.error !== undefined).length,
     },
-    reference: { knobs: knobsLabel(encodedKnobs(referenceSetting(input.spaces), input.sourceWidth, input.sourceHeight)) },
+    reference: {
+      knobs: knobsLabel(encodedKnobs(referenceSetting(input.spaces), input.sourceWidth, input.sourceHeight)),
+      bytes: rows.some((r) => typeof r.refBytes === 'number') ? sum((r) => r.refBytes ?? 0) : null,
+      segments: rows.filter((r) => typeof r.refBytes === 'number').length,
+    },
     updates: input.updates,
     perSegment: rows,
   };
@@ -84,7 +91,7 @@ export function buildReport(input: {
 
 /** A fixed-width summary table for the terminal. */
 export function summaryTable(reports: Report[]): string {
-  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'frames', 'F1', 'infer ms/frame', 'failed'];
+  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'vs ref', 'frames', 'F1', 'infer ms/frame', 'failed'];
   const lines = reports.map((r) => {
     return [
       r.video.split('/').pop() ?? r.video,
@@ -92,6 +99,7 @@ export function summaryTable(reports: Report[]): string {
       String(r.segments),
       (r.totals.bytes / 1024).toFixed(1),
       ((r.totals.bytes * 8) / 1000 / Math.max(r.totals.durationS, 1e-9)).toFixed(1),
+      r.reference.bytes && r.reference.segments === r.segments ? `${(r.totals.bytes / r.reference.bytes).toFixed(3)}x` : '-',
       String(r.totals.framesInferred),
       r.totals.f1 === null ? '-' : r.totals.f1.toFixed(3),
       (r.totals.inferMs / Math.max(1, r.totals.framesInferred)).toFixed(1),

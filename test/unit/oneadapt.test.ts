@@ -34,12 +34,16 @@ describe('AccGrad', () => {
   it('is the saliency-weighted distortion difference plus the resource saving', () => {
     const p = probe({ current: [255, 0], qp: [2550, 0], resolution: [255, 255], fps: [255, 0] }, 20);
     const [qp] = knobTerms(p, [1, 0]);
-    const pixels = 32 * 16 * 10;
+    // Saliency-weighted per-pixel distortion per frame: Σ S·D/255 / (Σ S · 256 px · 10 frames).
+    const pixels = 256 * 10;
     expect(qp.recHq).toBeCloseTo(1 / pixels);
     expect(qp.recLq).toBeCloseTo(10 / pixels);
+    // Scaling the saliency changes nothing; only where it points matters.
+    expect(knobTerms(p, [4, 0])[0].recLq).toBeCloseTo(10 / pixels);
     expect([qp.bwHq, qp.bwLq]).toEqual([0.8, 0.6]);
     // g = (N − 1)·[w·(rec_HQ − rec_LQ) + λ·(bw_HQ − bw_LQ)], N = 8 QP levels.
     expect(knobGradient(qp, 8, { wRec: 1, lambdaBw: 0.01, lambdaGpu: 0 })).toBeCloseTo(7 * (-9 / pixels + 0.002));
+    expect(knobGradient(qp, 8, { wRec: 1, lambdaBw: 0.01, lambdaGpu: 0 })).toBeLessThan(0);
   });
 
   it('sums per-macroblock distortion over frames, reusing frames at a lower rate', () => {

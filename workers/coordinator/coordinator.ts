@@ -18,6 +18,8 @@ export interface SegmentRow {
   detections: number;
   proxy: number;
   f1: number | null;
+  /** Bytes of the reference encode of the same frames (audited segments). */
+  refBytes: number | null;
   decodeMs: number;
   inferMs: number;
   gradMs: number;
@@ -39,6 +41,7 @@ export function rowOf(r: ResultJob): SegmentRow {
     detections: r.detections,
     proxy: r.proxy,
     f1: r.f1,
+    refBytes: r.refBytes ?? null,
     decodeMs: r.decodeMs,
     inferMs: r.inferMs,
     gradMs: r.gradMs,

@@ -30,8 +30,11 @@ export interface SegmentProcessorDeps {
 
 export interface GradientSample {
   terms: KnobTerms[];
+  /** Milliseconds of the fused run. */
   ms: number;
   proxy: number;
+  /** The sampled frame's detections, from the same run. */
+  detections: Detection[];
 }
 
 interface FramesResult {
@@ -87,29 +90,37 @@ export class SegmentProcessor {
   }
 
   /**
-   * DNNGrad on the sampled frame (the segment's last): one fused forward+backward of the
-   * proxy over its detections of interest → saliency per source macroblock → with the
-   * ingest's probe, each knob's AccGrad terms.
+   * DNNGrad on the sampled frame (the segment's last), in ONE fused forward+backward that also
+   * yields its detections: the proxy's mask comes from the previous frame's detections of
+   * interest (0.1 s earlier), so the gradient costs the fused run minus the forward it replaces.
    */
-  async sampleGradient(frame: RawFrame, detections: Detection[], fit: FitSize, probe: Probe): Promise<GradientSample> {
+  async sampleGradient(frame: RawFrame, maskFrom: Detection[], fit: FitSize, probe: Probe): Promise<GradientSample> {
     const { model, inference, gradientKey, classes } = this.deps;
-    const ofInterest = detections.filter((d) => classes.has(d.cls));
-    const cells = Math.ceil(probe.width / 16) * Math.ceil(probe.height / 16);
-    if (!gradientKey || ofInterest.length === 0) {
-      // Nothing to protect: zero saliency, so every knob's accuracy term is zero.
-      return { terms: knobTerms(probe, new Float32Array(cells)), ms: 0, proxy: 0 };
-    }
+    const ofInterest = maskFrom.filter((d) => classes.has(d.cls));
     const mask = new Float32Array(model.scoreMapSize);
     for (const d of ofInterest) mask[d.index] = 1;
     const dims = [1, 3, model.inputHeight, model.inputWidth];
     const r = await inference.run(
-      gradientKey,
+      gradientKey!,
       { [model.inputName]: { data: model.toTensor(frame, fit), dims }, [MASK_NAME]: { data: mask, dims: model.scoreMapDims } },
-      [GRAD_NAME, PROXY_NAME],
+      [GRAD_NAME, model.scoreOutput, PROXY_NAME],
     );
+    // The probe is on the source's grid: its size is the source size.
+    const detections = model.decode({ [model.scoreOutput]: r.outputs[model.scoreOutput].data }, fit, probe.width, probe.height);
+    // Nothing of interest in view: zero saliency, so every accuracy term is zero.
     const s = saliencyFromGradient(r.outputs[GRAD_NAME].data, dims, probe.width, probe.height, fit.transform);
     for (let i = 0; i < s.data.length; i++) s.data[i] *= model.pixelScale;
-    return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0] };
+    return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0], detections };
+  }
+
+  private async probe(key: string): Promise<Probe> {
+    const raw = await this.deps.store.getIfExists(key);
+    if (raw === undefined) throw new BadSegmentError(`probe object missing: ${key}`);
+    try {
+      return validateProbe(JSON.parse(raw.toString()) as Probe);
+    } catch (err) {
+      throw new BadSegmentError(`probe ${key} is unusable: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   async process(job: SegmentJob): Promise<ResultJob> {
@@ -118,22 +129,34 @@ export class SegmentProcessor {
     const t0 = performance.now();
     const frames = await this.decode(job.segmentKey, fit, job.frames);
     const decodeMs = performance.now() - t0;
-    const main = await this.inferFrames(frames, fit, job.sourceWidth, job.sourceHeight);
+    const probe = job.probeKey ? await this.probe(job.probeKey) : undefined;
+    // The fused model returns the score output only: families that decode more than one
+    // output (UltraFace's boxes) keep a plain forward for the sampled frame.
+    const fused = probe !== undefined && this.deps.gradientKey !== undefined && frames.length >= 2 && model.outputNames.length === 1;
+    const main = await this.inferFrames(fused ? frames.slice(0, -1) : frames, fit, job.sourceWidth, job.sourceHeight);
+    let gradient: GradientSample | undefined;
+    let gradMs = 0;
+    if (probe && fused) {
+      gradient = await this.sampleGradient(frames[frames.length - 1], main.detections[main.detections.length - 1], fit, probe);
+      main.detections.push(gradient.detections);
+      // Charge the fused run's forward share to inference, the rest to the gradient.
+      const forwardMs = main.inferMs / (frames.length - 1);
+      main.inferMs += forwardMs;
+      gradMs = Math.max(0, gradient.ms - forwardMs);
+    } else if (probe && this.deps.gradientKey) {
+      const last = frames.length - 1;
+      gradient = await this.sampleGradient(frames[last], main.detections[last], fit, probe);
+      gradMs = gradient.ms;
+    } else if (probe) {
+      // No gradient model loaded: the probe cannot be used; zero saliency would mislead.
+      throw new Error('segment has a probe but this worker has no gradient model loaded');
+    }
 
     let f1: number | null = null;
     if (job.auditKey) {
       const refFrames = await this.decode(job.auditKey, fit, job.slots);
       const ref = await this.inferFrames(refFrames, fit, job.sourceWidth, job.sourceHeight);
       f1 = segmentF1(main.detections, ref.detections, classes);
-    }
-
-    let gradient: GradientSample | undefined;
-    if (job.probeKey) {
-      const raw = await store.getIfExists(job.probeKey);
-      if (raw === undefined) throw new BadSegmentError(`probe object missing: ${job.probeKey}`);
-      const probe = validateProbe(JSON.parse(raw.toString()) as Probe);
-      const last = frames.length - 1;
-      gradient = await this.sampleGradient(frames[last], main.detections[last], fit, probe);
     }
 
     const key = resultsKey(job.streamId, job.seq);
@@ -155,10 +178,11 @@ export class SegmentProcessor {
       proxy,
       decodeMs,
       inferMs: main.inferMs,
-      gradMs: gradient?.ms ?? 0,
+      gradMs,
       encodeMs: job.encodeMs,
       probeMs: job.probeMs,
       f1,
+      refBytes: job.auditKey ? (job.auditBytes ?? null) : null,
       gradients: gradient?.terms,
       resultKey: key,
     };

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { policyFromSpec } from '../../src/adapt/policies.js';
 import { PolicyError } from '../../src/adapt/policy-error.js';
 import { UnreadableVideoError } from '../../src/media/probe.js';
+import { analysisSize } from '../../src/models/analysis-size.js';
+import { resolveModel, UnknownModelError } from '../../src/models/catalog.js';
 import { encodedKnobs } from '../../src/knobs/encode.js';
 import { KnobError, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort } from '../../src/media/types.js';
@@ -36,6 +38,8 @@ export interface IngestJobDeps {
   spaces: KnobSpaces;
   segmentSeconds: number;
   analysisFps: number;
+  probeEvery: number;
+  modelsDir?: string;
   log?: (line: string) => void;
 }
 
@@ -82,6 +86,8 @@ export async function processIngestJob(deps: IngestJobDeps, job: IngestJob): Pro
       analysisFps: deps.analysisFps,
       lockstep: true,
       auditEvery: 0,
+      probeEvery: policy.needsGradients ? deps.probeEvery : 0,
+      analysisSize: analysisSize(resolveModel(job.model, deps.modelsDir), info.width, info.height),
     });
     return { segments: summary.segments };
   } finally {
@@ -94,6 +100,7 @@ function isPermanent(err: unknown): boolean {
     err instanceof UnreadableVideoError ||
     err instanceof PolicyError ||
     err instanceof KnobError ||
+    err instanceof UnknownModelError ||
     (err instanceof Error && err.message.startsWith('video not found'))
   );
 }

@@ -37,6 +37,8 @@ export interface IngestOptions {
   probeEvery?: number;
   /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
   refEvery?: number;
+  /** Size probes compare frames at (the DNN's view; see models/analysis-size). */
+  analysisSize?: { width: number; height: number };
   maxSegments?: number;
   lockstepTimeoutMs?: number;
   signal?: AbortSignal;
@@ -93,6 +95,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
         sourceWidth: opts.sourceWidth,
         sourceHeight: opts.sourceHeight,
         refBytes,
+        analysisSize: opts.analysisSize,
       });
       refBytes = r.probe.refBytes;
       probes++;
@@ -100,7 +103,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       await deps.store.put(probe.key, JSON.stringify(r.probe), 'application/json');
       summary.probeMs += r.ms;
     }
-    let audit: string | undefined;
+    let audit: { key: string; bytes: number } | undefined;
     if (opts.auditEvery > 0 && seq % opts.auditEvery === 0) {
       const ref = await deps.media.encodeFrames(frames, opts.analysisFps, {
         qp: reference.qp,
@@ -108,14 +111,15 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
         height: reference.height,
         fps: opts.analysisFps,
       });
-      audit = auditKey(opts.streamId, seq);
-      await deps.store.put(audit, ref.data, 'video/mp4');
+      audit = { key: auditKey(opts.streamId, seq), bytes: ref.data.length };
+      await deps.store.put(audit.key, ref.data, 'video/mp4');
     }
     const job: SegmentJob = {
       streamId: opts.streamId,
       seq,
       segmentKey: key,
-      auditKey: audit,
+      auditKey: audit?.key,
+      auditBytes: audit?.bytes,
       probeKey: probe?.key,
       knobs: k,
       knobVersion: update.version,

@@ -16,6 +16,11 @@ export interface ProbeInput {
   sourceHeight: number;
   /** Reference bytes from an earlier probe; undefined → encode the reference now. */
   refBytes?: number;
+  /**
+   * Size the frames are compared at: what the DNN sees (its input size), never more than the
+   * source. Default: the source size.
+   */
+  analysisSize?: { width: number; height: number };
 }
 
 /** The one-step-cheaper setting for each knob that has one. */
@@ -31,8 +36,8 @@ export function cheaperSettings(current: KnobSetting, spaces: KnobSpaces): Parti
 
 /**
  * InputGrad probe of one segment: encode the one-step-cheaper variant of each knob (and the
- * reference when its size is not known yet), decode them and the segment to the source size,
- * and sum per-macroblock distortion against the raw frames. Two ffmpeg processes in all.
+ * reference when its size is not known yet), decode them and the segment at the size the DNN
+ * sees, and sum per-macroblock distortion against the raw frames scaled the same way.
  */
 export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ probe: Probe; ms: number }> {
   const t0 = performance.now();
@@ -42,13 +47,18 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
   const needRef = p.refBytes === undefined;
   const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
   const encoded = await media.encodeMany(p.frames, p.inputFps, needRef ? [...variants, ref] : variants);
-  const decoded = await media.decodeMany([p.currentData, ...encoded.slice(0, variants.length)], { width: p.sourceWidth, height: p.sourceHeight });
+  const size = p.analysisSize ?? { width: p.sourceWidth, height: p.sourceHeight };
+  const [decoded, reference] = await Promise.all([
+    media.decodeMany([p.currentData, ...encoded.slice(0, variants.length)], size),
+    media.scaleFrames(p.frames, size),
+  ]);
+  const source = { width: p.sourceWidth, height: p.sourceHeight };
   const variant = (k: EncodedKnobs, bytes: number, frames: RawFrame[]): ProbeVariant => ({
     qp: k.qp,
     resolution: k.resolution,
     fps: k.fps,
     bytes,
-    distortion: Array.from(macroblockDistortion(frames, p.frames)),
+    distortion: Array.from(macroblockDistortion(frames, reference, source), (v) => Math.round(v)),
   });
   const probe: Probe = {
     seq: p.seq,
