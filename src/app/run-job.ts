@@ -88,6 +88,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
           model: model.spec.name,
           segmentSeconds: config.segmentSeconds,
           analysisFps: config.analysisFps,
+          spaces,
         },
         encodedKnobs(initial.setting, s.info.width, s.info.height),
         initial.state,

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runVideos } from '../app/run-job.js';
 import { loadConfig } from '../config/config.js';
+import { parseSpaces } from '../knobs/space.js';
 import { summaryTable } from '../report/report.js';
 import { progressBar } from './progress.js';
 
@@ -16,8 +17,9 @@ export function registerRunCommand(program: Command): void {
     .option('--no-lockstep', 'do not wait for each update before cutting the next segment (live behaviour)')
     .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', '1')
     .option('--probe-every <n>', 'InputGrad probe (and gradient sample) every n segments, for gradient policies', '1')
+    .option('--levels <ladders>', 'knob ladders, expensive first, e.g. "qp=20,22,24,26,28,30,32;fps=10,5"')
     .option('--max-segments <n>', 'stop each stream after n segments')
-    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; probeEvery: string; maxSegments?: string }) => {
+    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; probeEvery: string; levels?: string; maxSegments?: string }) => {
       const config = loadConfig();
       const bar = progressBar('run');
       const reports = await runVideos(config, {
@@ -27,6 +29,7 @@ export function registerRunCommand(program: Command): void {
         lockstep: o.lockstep,
         auditEvery: Number(o.auditEvery),
         probeEvery: Number(o.probeEvery),
+        spaces: o.levels ? parseSpaces(o.levels) : undefined,
         maxSegments: o.maxSegments ? Number(o.maxSegments) : undefined,
         log: (l) => process.stderr.write(`${l}\n`),
         onProgress: (d, t) => bar.update(d, t),

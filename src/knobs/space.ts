@@ -92,3 +92,17 @@ export function parseSetting(text: string, base: KnobSetting, sourceWidth?: numb
 export function sameSetting(a: KnobSetting, b: KnobSetting): boolean {
   return a.qp === b.qp && a.resolution === b.resolution && a.fps === b.fps;
 }
+
+/**
+ * Parses `qp=20,24,28;resolution=1,0.75,0.5;fps=10,5` over the defaults (knobs left out keep
+ * their default ladder) and validates the result.
+ */
+export function parseSpaces(text: string, base: KnobSpaces = DEFAULT_SPACES): KnobSpaces {
+  const out: KnobSpaces = { ...base };
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(qp|resolution|fps)=([\d.,\s]+)$/.exec(part);
+    if (!m) throw new KnobError(`bad knob ladder "${part}": expected qp|resolution|fps=<level>,<level>,… (expensive first)`);
+    out[m[1] as KnobName] = m[2].split(',').map((v) => Number(v.trim()));
+  }
+  return validateSpaces(out);
+}

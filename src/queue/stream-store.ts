@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { KnobSpaces } from '../knobs/space.js';
 import type { EncodedKnobs } from './schemas.js';
 
 export interface StreamMeta {
@@ -13,6 +14,8 @@ export interface StreamMeta {
   analysisFps: number;
   /** Set once the ingest has cut the whole source. */
   totalSegments?: number;
+  /** The stream's knob ladders (default: knobs/space DEFAULT_SPACES). */
+  spaces?: KnobSpaces;
 }
 
 export interface KnobUpdate {

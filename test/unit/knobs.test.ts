@@ -39,3 +39,15 @@ describe('knob levels', () => {
     expect(knobsLabel(encodedKnobs({ qp: 28, resolution: 0.67, fps: 10 }, 960, 540))).toEqual({ qp: 28, resolution: '644x362', fps: 10 });
   });
 });
+
+describe('knob ladders', () => {
+  it('parses per-stream ladders over the defaults and validates them', async () => {
+    const { parseSpaces } = await import('../../src/knobs/space.js');
+    const s = parseSpaces('qp=20,22,24;fps=10,5');
+    expect(s.qp).toEqual([20, 22, 24]);
+    expect(s.fps).toEqual([10, 5]);
+    expect(s.resolution).toEqual(DEFAULT_SPACES.resolution);
+    expect(() => parseSpaces('qp=30,20')).toThrow(/expensive to cheap/);
+    expect(() => parseSpaces('zoom=1,2')).toThrow(/bad knob ladder "zoom=1,2"/);
+  });
+});

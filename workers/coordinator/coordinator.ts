@@ -71,7 +71,7 @@ export class Coordinator {
     const { state, lastSeq } = await this.streams.policyState(result.streamId);
     if (result.seq <= lastSeq) return 'stale';
     const policy = policyFromSpec(meta.policy);
-    const ctx: PolicyContext = { spaces: this.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight };
+    const ctx: PolicyContext = { spaces: meta.spaces ?? this.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight };
     const feedback: SegmentFeedback = {
       seq: result.seq,
       setting: { qp: result.knobs.qp, resolution: result.knobs.resolution, fps: result.knobs.fps },
