@@ -91,7 +91,7 @@ export function buildReport(input: {
 
 /** A fixed-width summary table for the terminal. */
 export function summaryTable(reports: Report[]): string {
-  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'vs ref', 'frames', 'F1', 'infer ms/frame', 'failed'];
+  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'vs ref', 'frames', 'F1', 'infer ms/frame', 'grad/infer', 'probe/encode', 'failed'];
   const lines = reports.map((r) => {
     return [
       r.video.split('/').pop() ?? r.video,
@@ -103,6 +103,8 @@ export function summaryTable(reports: Report[]): string {
       String(r.totals.framesInferred),
       r.totals.f1 === null ? '-' : r.totals.f1.toFixed(3),
       (r.totals.inferMs / Math.max(1, r.totals.framesInferred)).toFixed(1),
+      r.totals.gradMs > 0 ? (r.totals.gradMs / Math.max(1e-9, r.totals.inferMs)).toFixed(3) : '-',
+      r.totals.probeEncodeMs > 0 ? (r.totals.probeEncodeMs / Math.max(1e-9, r.totals.encodeMs)).toFixed(2) : '-',
       String(r.totals.failedSegments),
     ];
   });
