@@ -25,11 +25,31 @@ export interface PolicyContext {
   spaces: KnobSpaces;
   sourceWidth: number;
   sourceHeight: number;
+  /** Seconds per segment (profiling delays are counted in seconds); 1 when absent. */
+  segmentSeconds?: number;
+}
+
+/** Configurations a profiling policy wants measured on one segment's content. */
+export interface ProfileRequest {
+  seq: number;
+  settings: KnobSetting[];
+}
+
+/** Real-inference measurements answering a ProfileRequest; F1 is against the reference. */
+export interface ProfileResponse {
+  seq: number;
+  refBytes: number;
+  refFrames: number;
+  results: { setting: KnobSetting; bytes: number; frames: number; f1: number }[];
 }
 
 export interface PolicyDecision<S> {
   state: S;
   setting: KnobSetting;
+  /** Set by profiling policies: measure these, then call `profiled` before the next segment. */
+  profile?: ProfileRequest;
+  /** Set when a decision is made: which segment's content it rests on, and where it applies. */
+  adaptation?: { contentSeq: number; applyFromSeq: number };
 }
 
 /**
@@ -42,4 +62,6 @@ export interface Policy<S = unknown> {
   readonly needsGradients?: boolean;
   initial(ctx: PolicyContext): PolicyDecision<S>;
   step(state: S, feedback: SegmentFeedback, ctx: PolicyContext): PolicyDecision<S>;
+  /** Takes a ProfileResponse to the last decision's `profile`; may ask for another round. */
+  profiled?(state: S, response: ProfileResponse, ctx: PolicyContext): PolicyDecision<S>;
 }

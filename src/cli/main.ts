@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerBenchCommand } from './bench-command.js';
 import { registerModelCommands } from './model-command.js';
 import { registerRoleCommands } from './roles-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -9,6 +10,7 @@ program.name('oneadapt').description('Video analytics knobs tuned per stream by 
 registerRunCommand(program);
 registerRoleCommands(program);
 registerModelCommands(program);
+registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // One line for the user; the stack only when asked for.

@@ -9,7 +9,7 @@ import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 import { settingFromState } from '../../src/knobs/state.js';
 
 const ctx: PolicyContext = { spaces: DEFAULT_SPACES, sourceWidth: 32, sourceHeight: 16 };
-const params = parseOneAdaptParams('wrec=1,lambda=0.01');
+const params = parseOneAdaptParams('wrec=1,lambda=0.01,lr=0.5');
 
 /** A 32×16 source: two macroblocks, left and right. */
 function probe(distortion: Record<'current' | 'qp' | 'resolution' | 'fps', [number, number]>, qp: number): Probe {

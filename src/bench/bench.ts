@@ -1,0 +1,182 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { policyFromSpec } from '../adapt/policies.js';
+import { loadModel } from '../app/runtime.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { DEFAULT_SPACES } from '../knobs/space.js';
+import { createFfmpegMedia } from '../media/ffmpeg.js';
+import type { ObjectStore } from '../storage/types.js';
+import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
+import { drivePolicy } from './drive.js';
+import { readFootage } from './footage.js';
+import { DEFAULT_BENCH_GRID, gridSettings, settingKey, type BenchGrid } from './grid.js';
+import { summaryMarkdown } from './markdown.js';
+import { paretoPlot, timelinePlot } from './plots.js';
+import { renderPlot } from './render.js';
+import { benchReport, videoRunOf, type SlotDetections } from './results.js';
+import { SegmentLab } from './segment-lab.js';
+import { expandRuns, type AdaptiveFamily, type Resource, type RunSpec } from './specs.js';
+import { summarize, type RunResult, type Summary } from './summary.js';
+import { meanAveragePrecision } from '../accuracy/map.js';
+
+export interface BenchOptions {
+  videos: string[];
+  /** Items of `--policies` (see expandRuns). */
+  policies: string[];
+  lambdas: Partial<Record<AdaptiveFamily, number[]>>;
+  resources: Resource[];
+  grid?: BenchGrid;
+  outDir: string;
+  model?: string;
+  /** Whole segments per video at most (the start of each video). */
+  maxSegments?: number;
+  config?: Config;
+  log?: (line: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BenchOutcome {
+  summary: Summary;
+  files: string[];
+  seconds: number;
+}
+
+/** The bench never stores segments: the worker's store port is left unused. */
+const NO_STORE: ObjectStore = {
+  bucket: 'none',
+  ensureBucket: async () => undefined,
+  put: async () => undefined,
+  get: async (key) => {
+    throw new Error(`the bench keeps no objects (asked for ${key})`);
+  },
+  getIfExists: async () => undefined,
+  list: async function* () {},
+  delete: async () => undefined,
+};
+
+const fileLabel = (spec: string) => spec.replace(/[^A-Za-z0-9.+-]+/g, '_').replace(/_+$/, '');
+
+/**
+ * The comparison on the same footage: every grid configuration on every segment (batched,
+ * cached), then every policy run driven segment by segment through the same cache, then
+ * summary.json, summary.md, per-run reports and plots in `outDir`.
+ */
+export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
+  const started = performance.now();
+  const log = o.log ?? (() => undefined);
+  const config = o.config ?? loadConfig();
+  const spaces = DEFAULT_SPACES;
+  const segS = config.segmentSeconds;
+  const { runs, showGrid } = expandRuns(o.policies, o.lambdas, o.resources);
+  const needsGradients = runs.some((r) => policyFromSpec(r.spec).needsGradients);
+  const media = createFfmpegMedia();
+  const footage = [];
+  for (const v of o.videos) footage.push(await readFootage(media, v, { analysisFps: config.analysisFps, segmentSeconds: segS, maxSegments: o.maxSegments }));
+  const model = await loadModel(config, o.model ?? config.model, log, { gradients: needsGradients });
+  try {
+    const classes = new Set(model.spec.defaultClassesOfInterest);
+    const processor = new SegmentProcessor({ store: NO_STORE, media, inference: model.pool, model: model.spec, modelKey: model.key, classes, gradientKey: model.gradientKey });
+    const labs = footage.map((f) => new SegmentLab({ media, processor, model: model.spec, classes, spaces, analysisFps: config.analysisFps, segmentSeconds: segS }, f));
+    const grid = gridSettings(o.grid ?? DEFAULT_BENCH_GRID, spaces);
+    const gridRuns: RunSpec[] = grid.map((s) => ({ spec: `fixed:${settingKey(s)}`, family: 'fixed', lambda: null, resource: null }));
+    const totalSegments = labs.reduce((s, l) => s + l.segments, 0);
+    const total = totalSegments * (1 + runs.length);
+    let done = 0;
+    const tick = () => o.onProgress?.(++done, total);
+
+    // The grid, one segment ahead: encoding the next segment overlaps inferring this one.
+    for (const lab of labs) {
+      let ahead = lab.evaluateMany(0, grid);
+      for (let seq = 0; seq < lab.segments; seq++) {
+        const current = ahead;
+        if (seq + 1 < lab.segments) ahead = lab.evaluateMany(seq + 1, grid);
+        await current;
+        tick();
+      }
+    }
+    log(`bench: grid of ${grid.length} configurations measured on ${totalSegments} segments`);
+
+    const results: RunResult[] = [];
+    const reports: { path: string; body: unknown }[] = [];
+    const timelines = new Map<string, { resource: Resource | null; label: string; segments: { seq: number; qp: number; resolution: number; fps: number; kbps: number; f1: number }[] }[]>();
+    // Grid runs replay the cache (no tick: already counted); the other runs do real work.
+    for (const [i, run] of [...gridRuns, ...runs].entries()) {
+      const isGrid = i < gridRuns.length;
+      const policy = policyFromSpec(run.spec);
+      const videos = [];
+      const slots: SlotDetections[] = [];
+      for (const lab of labs) {
+        const trace = await drivePolicy(policy, lab.port(segS), isGrid ? undefined : tick);
+        const r = await videoRunOf(lab, trace, classes, segS);
+        videos.push(r.run);
+        slots.push(r.slots);
+        if (!isGrid) {
+          const series = timelines.get(lab.footage.name) ?? [];
+          series.push({
+            resource: run.resource,
+            label: run.lambda === null ? run.spec : `${run.family} λ=${run.lambda}`,
+            segments: trace.rows.map((row) => ({ seq: row.seq, qp: row.setting.qp, resolution: row.setting.resolution, fps: row.setting.fps, kbps: (row.outcome.bytes * 8) / 1000 / segS, f1: row.outcome.f1 })),
+          });
+          timelines.set(lab.footage.name, series);
+        }
+        const refBytes = await Promise.all(trace.rows.map(async (row) => (await lab.reference(row.seq)).bytes));
+        reports.push({ path: path.join('reports', lab.footage.name, `${fileLabel(run.spec)}.json`), body: { grid: isGrid, report: benchReport(lab, trace, run, r.run, { model: model.spec.name, spaces, analysisFps: config.analysisFps, refBytes }) } });
+      }
+      const map = meanAveragePrecision(slots.flatMap((s) => s.predicted), slots.flatMap((s) => s.reference), classes);
+      results.push({ ...run, grid: isGrid, map, videos });
+    }
+
+    const summary = summarize(results, labs.map((l, vi) => {
+      const ref = results[0].videos[vi];
+      return { name: l.footage.name, path: l.footage.path, segments: l.segments, durationS: ref.durationS, referenceKbps: (ref.segments.reduce((s, x) => s + x.bytes, 0) * 8) / 1000 / ref.durationS };
+    }));
+    const files = await writeOutputs(o.outDir, summary, { showGrid, reports, timelines, resources: o.resources });
+    return { summary, files, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await model.pool.close();
+  }
+}
+
+async function writeOutputs(
+  outDir: string,
+  summary: Summary,
+  o: {
+    showGrid: boolean;
+    reports: { path: string; body: unknown }[];
+    timelines: Map<string, { resource: Resource | null; label: string; segments: { seq: number; qp: number; resolution: number; fps: number; kbps: number; f1: number }[] }[]>;
+    resources: Resource[];
+  },
+): Promise<string[]> {
+  const files: string[] = [];
+  await mkdir(path.join(outDir, 'plots'), { recursive: true });
+  const plots: string[] = [];
+  for (const r of ['bw', 'gpu'] as Resource[]) {
+    if (r === 'gpu' && !o.resources.includes('gpu')) continue;
+    const p = await renderPlot(paretoPlot(summary, r), path.join(outDir, 'plots', `pareto-${r}`));
+    plots.push(path.relative(outDir, p.png));
+    files.push(p.svg, p.png);
+  }
+  for (const [video, series] of o.timelines) {
+    for (const r of o.resources) {
+      const chosen = series.filter((x) => x.resource === r || x.resource === null);
+      if (chosen.length === 0) continue;
+      const p = await renderPlot(timelinePlot(video, chosen), path.join(outDir, 'plots', `timeline-${r}-${fileLabel(video)}`));
+      plots.push(path.relative(outDir, p.png));
+      files.push(p.svg, p.png);
+    }
+  }
+  // Grid reports only for the frontier (the whole grid is in summary.json).
+  const frontier = new Set(summary.rows.filter((r) => r.onFixedFrontier).map((r) => r.spec));
+  for (const { path: rel, body } of o.reports) {
+    const { grid, report } = body as { grid: boolean; report: { bench: { spec: string } } };
+    if (grid && !frontier.has(report.bench.spec)) continue;
+    await mkdir(path.dirname(path.join(outDir, rel)), { recursive: true });
+    await writeFile(path.join(outDir, rel), JSON.stringify(report, null, 2) + '\n');
+    files.push(path.join(outDir, rel));
+  }
+  await writeFile(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(path.join(outDir, 'summary.md'), summaryMarkdown(summary, { showGrid: o.showGrid, plots }));
+  files.push(path.join(outDir, 'summary.json'), path.join(outDir, 'summary.md'));
+  return files;
+}

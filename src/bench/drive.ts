@@ -1,0 +1,84 @@
+import type { KnobTerms } from '../adapt/accgrad.js';
+import type { Policy, PolicyContext, ProfileRequest, ProfileResponse } from '../adapt/policy.js';
+import { sameSetting, type KnobSetting } from '../knobs/space.js';
+
+/** A segment encoded, decoded and inferred at one configuration. */
+export interface SegmentOutcome {
+  bytes: number;
+  frames: number;
+  slots: number;
+  f1: number;
+  proxy: number;
+  inferMs: number;
+  encodeMs: number;
+}
+
+/** What a policy run needs from one video; the bench backs it with real media and inference. */
+export interface StreamPort<O extends SegmentOutcome = SegmentOutcome> {
+  segments: number;
+  ctx: PolicyContext;
+  evaluate(seq: number, setting: KnobSetting): Promise<O>;
+  /** The InputGrad probe and the fused-gradient sample of the segment as encoded. */
+  gradients(seq: number, setting: KnobSetting, outcome: O): Promise<{ terms: KnobTerms[]; probeMs: number; gradMs: number; proxy: number }>;
+  profile(request: ProfileRequest): Promise<{ response: ProfileResponse; ms: number }>;
+}
+
+export interface TraceRow<O extends SegmentOutcome = SegmentOutcome> {
+  seq: number;
+  setting: KnobSetting;
+  knobVersion: number;
+  outcome: O;
+  probeMs: number;
+  gradMs: number;
+  profileMs: number;
+  profileFrames: number;
+}
+
+export interface PolicyTrace<O extends SegmentOutcome = SegmentOutcome> {
+  policy: string;
+  rows: TraceRow<O>[];
+  /** Seconds from the start of the segment a decision rests on to the start of the one it first steers. */
+  adaptationDelaysS: number[];
+  updates: { version: number; validFromSeq: number; afterSeq: number; setting: KnobSetting }[];
+}
+
+/**
+ * Runs a policy over a video as production does: segment n is encoded with the knobs decided
+ * after segment n−1; gradient policies get the probe and gradient sample of every whole
+ * segment; profiling policies get their requests answered before the next segment is cut.
+ */
+export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port: StreamPort<O>, onSegment?: () => void): Promise<PolicyTrace<O>> {
+  const { ctx } = port;
+  const segS = ctx.segmentSeconds ?? 1;
+  let decision = policy.initial(ctx);
+  let state = decision.state;
+  let setting = decision.setting;
+  let version = 0;
+  const trace: PolicyTrace<O> = { policy: policy.name, rows: [], adaptationDelaysS: [], updates: [] };
+  const wholeSlots = Math.round(ctx.spaces.fps[0] * segS);
+  for (let seq = 0; seq < port.segments; seq++) {
+    const outcome = await port.evaluate(seq, setting);
+    // As at the ingest: a partial segment is not probed (its bytes would not compare).
+    const grad = policy.needsGradients && outcome.slots === wholeSlots ? await port.gradients(seq, setting, outcome) : undefined;
+    decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: outcome.f1, gradients: grad?.terms }, ctx);
+    let profileMs = 0;
+    let profileFrames = 0;
+    while (decision.profile && policy.profiled) {
+      const { response, ms } = await port.profile(decision.profile);
+      profileMs += ms;
+      profileFrames += response.results.reduce((s, r) => s + r.frames, 0);
+      decision = policy.profiled(decision.state, response, ctx);
+    }
+    if (decision.adaptation) trace.adaptationDelaysS.push((decision.adaptation.applyFromSeq - decision.adaptation.contentSeq) * segS);
+    else if (grad) trace.adaptationDelaysS.push(segS);
+    trace.rows.push({ seq, setting, knobVersion: version, outcome, probeMs: grad?.probeMs ?? 0, gradMs: grad?.gradMs ?? 0, profileMs, profileFrames });
+    state = decision.state;
+    if (!sameSetting(decision.setting, setting) && seq + 1 < port.segments) {
+      version++;
+      trace.updates.push({ version, validFromSeq: seq + 1, afterSeq: seq, setting: decision.setting });
+    }
+    setting = decision.setting;
+    onSegment?.();
+  }
+  return trace;
+}

@@ -1,0 +1,169 @@
+import { performance } from 'node:perf_hooks';
+import { segmentF1 } from '../accuracy/f1.js';
+import type { ProfileRequest } from '../adapt/policy.js';
+import { encodedKnobs } from '../knobs/encode.js';
+import { referenceSetting, type KnobSetting, type KnobSpaces } from '../knobs/space.js';
+import type { MediaPort, RawFrame } from '../media/types.js';
+import { proxyValue } from '../models/proxy.js';
+import type { Detection, FitSize, ModelSpec } from '../models/types.js';
+import type { SegmentProcessor } from '../../workers/inference/segment-processor.js';
+import { analysisSize } from '../models/analysis-size.js';
+import { computeProbe } from '../../workers/ingest/probe.js';
+import type { SegmentOutcome, StreamPort } from './drive.js';
+import type { Footage } from './footage.js';
+import { settingKey } from './grid.js';
+
+/** An outcome with what later steps need: the encoded segment and its detections per frame. */
+export interface LabOutcome extends SegmentOutcome {
+  data: Buffer;
+  detections: Detection[][];
+  decodeMs: number;
+}
+
+export interface LabDeps {
+  media: MediaPort;
+  /** The inference worker's own logic: inferFrames and sampleGradient. */
+  processor: SegmentProcessor;
+  model: ModelSpec;
+  classes: ReadonlySet<number>;
+  spaces: KnobSpaces;
+  analysisFps: number;
+  segmentSeconds: number;
+}
+
+/**
+ * One video's segments measured at any configuration through the production path: encode the
+ * raw frames (x264, as the ingest), decode to the model's input size (as the worker), infer
+ * every frame, F1 against the reference encode's detections. Results are cached per (segment,
+ * configuration), so a configuration measured once — by the grid, a profile or a policy —
+ * is never encoded or inferred again. Each batch uses one ffmpeg process to encode and one to decode.
+ */
+export class SegmentLab {
+  private readonly cache = new Map<string, Promise<LabOutcome>>();
+  readonly fit: FitSize;
+
+  constructor(
+    private readonly deps: LabDeps,
+    readonly footage: Footage,
+  ) {
+    this.fit = deps.model.fitSize(footage.width, footage.height);
+  }
+
+  get segments(): number {
+    return this.footage.segments.length;
+  }
+
+  private key(seq: number, s: KnobSetting): string {
+    return `${seq}|${settingKey(s)}`;
+  }
+
+  /** Encodes and decodes the missing configurations of a segment (two ffmpeg processes). */
+  private async transcode(seq: number, settings: KnobSetting[]): Promise<{ data: Buffer; frames: RawFrame[]; encodeMs: number; decodeMs: number }[]> {
+    const { media, analysisFps } = this.deps;
+    const { width, height } = this.footage;
+    const t0 = performance.now();
+    const encoded = await media.encodeMany(this.footage.segments[seq], analysisFps, settings.map((s) => {
+      const k = encodedKnobs(s, width, height);
+      return { qp: k.qp, width: k.width, height: k.height, fps: k.fps };
+    }));
+    const t1 = performance.now();
+    const decoded = await media.decodeMany(encoded, { width: this.fit.width, height: this.fit.height });
+    const t2 = performance.now();
+    return encoded.map((data, i) => ({ data, frames: decoded[i], encodeMs: (t1 - t0) / settings.length, decodeMs: (t2 - t1) / settings.length }));
+  }
+
+  private async infer(seq: number, t: { data: Buffer; frames: RawFrame[]; encodeMs: number; decodeMs: number }, reference?: Detection[][]): Promise<LabOutcome> {
+    const { processor, classes } = this.deps;
+    const r = await processor.inferFrames(t.frames, this.fit, this.footage.width, this.footage.height);
+    const slots = this.footage.segments[seq].length;
+    return {
+      bytes: t.data.length,
+      frames: t.frames.length,
+      slots,
+      f1: segmentF1(r.detections, reference ?? r.detections, classes),
+      proxy: r.detections.reduce((s, ds) => s + proxyValue(ds, classes), 0) / Math.max(1, t.frames.length),
+      inferMs: r.inferMs,
+      encodeMs: t.encodeMs,
+      decodeMs: t.decodeMs,
+      data: t.data,
+      detections: r.detections,
+    };
+  }
+
+  /** The reference configuration's outcome: its detections are the ground truth. */
+  reference(seq: number): Promise<LabOutcome> {
+    return this.evaluateMany(seq, [referenceSetting(this.deps.spaces)]).then((r) => r[0]);
+  }
+
+  /** Measures several configurations of one segment, batching whatever is not cached yet. */
+  async evaluateMany(seq: number, settings: KnobSetting[]): Promise<LabOutcome[]> {
+    const ref = referenceSetting(this.deps.spaces);
+    const refKey = this.key(seq, ref);
+    const missing = settings.filter((s, i) => !this.cache.has(this.key(seq, s)) && settings.findIndex((o) => settingKey(o) === settingKey(s)) === i);
+    if (!this.cache.has(refKey) && !missing.some((s) => this.key(seq, s) === refKey)) missing.unshift(ref);
+    if (missing.length > 0) {
+      const batch = this.transcode(seq, missing);
+      // Inference runs one configuration after another; the reference goes first (ground truth).
+      const refPromise = this.cache.get(refKey) ?? batch.then((ts) => this.infer(seq, ts[missing.findIndex((s) => this.key(seq, s) === refKey)]));
+      this.cache.set(refKey, refPromise);
+      let chain: Promise<unknown> = refPromise;
+      missing.forEach((s, i) => {
+        const key = this.key(seq, s);
+        if (key === refKey) return;
+        const p = chain.then(async () => this.infer(seq, (await batch)[i], (await refPromise).detections));
+        chain = p;
+        this.cache.set(key, p);
+      });
+      // A failure belongs to every configuration of the batch; keep it from going unobserved.
+      chain.catch(() => undefined);
+    }
+    return Promise.all(settings.map((s) => this.cache.get(this.key(seq, s))!));
+  }
+
+  evaluate(seq: number, setting: KnobSetting): Promise<LabOutcome> {
+    return this.evaluateMany(seq, [setting]).then((r) => r[0]);
+  }
+
+  /** A policy's view of this video; `refEvery` re-measures the reference size as the ingest does. */
+  port(segmentSeconds: number, refEvery = 10): StreamPort<LabOutcome> {
+    const { media, processor, spaces, analysisFps } = this.deps;
+    const { width, height } = this.footage;
+    let probes = 0;
+    let refBytes: number | undefined;
+    return {
+      segments: this.segments,
+      ctx: { spaces, sourceWidth: width, sourceHeight: height, segmentSeconds },
+      evaluate: (seq, setting) => this.evaluate(seq, setting),
+      gradients: async (seq, setting, outcome) => {
+        if (probes++ % refEvery === 0) refBytes = undefined;
+        const { probe, ms } = await computeProbe(media, {
+          seq,
+          frames: this.footage.segments[seq],
+          inputFps: analysisFps,
+          current: encodedKnobs(setting, width, height),
+          currentData: outcome.data,
+          spaces,
+          sourceWidth: width,
+          sourceHeight: height,
+          refBytes,
+          analysisSize: analysisSize(this.deps.model, width, height),
+        });
+        refBytes = probe.refBytes;
+        // The worker samples the segment's last frame as it decoded it.
+        const [frames] = await media.decodeMany([outcome.data], { width: this.fit.width, height: this.fit.height });
+        // As the worker: the mask comes from the frame before the sampled one, and the fused run
+        // stands in for the sampled frame's forward, so only the excess counts as gradient time.
+        const last = frames.length - 1;
+        const g = await processor.sampleGradient(frames[last], outcome.detections[Math.max(0, last - 1)], this.fit, probe);
+        const forwardMs = outcome.inferMs / Math.max(1, outcome.frames);
+        return { terms: g.terms, probeMs: ms, gradMs: last > 0 ? Math.max(0, g.ms - forwardMs) : g.ms, proxy: g.proxy };
+      },
+      profile: async (request: ProfileRequest) => {
+        const [ref, ...rs] = await this.evaluateMany(request.seq, [referenceSetting(spaces), ...request.settings]);
+        const results = request.settings.map((setting, i) => ({ setting, bytes: rs[i].bytes, frames: rs[i].frames, f1: rs[i].f1 }));
+        const ms = rs.reduce((s, r) => s + r.inferMs + r.encodeMs + r.decodeMs, 0);
+        return { response: { seq: request.seq, refBytes: ref.bytes, refFrames: ref.frames, results }, ms };
+      },
+    };
+  }
+}
