@@ -48,7 +48,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
   const policy = policyFromSpec(opts.policy);
   const modelName = opts.model ?? baseConfig.model;
   resolveModel(modelName, baseConfig.modelsDir);
-  const probeMedia = createFfmpegMedia();
+  const probeMedia = createFfmpegMedia({ ffmpegPath: baseConfig.ffmpegPath, ffprobePath: baseConfig.ffprobePath });
   const infos = await Promise.all(opts.videos.map((v) => probeMedia.probe(v)));
 
   const services = await ensureServices(baseConfig);

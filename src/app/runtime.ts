@@ -50,7 +50,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     connection,
     streams: new StreamStore(redis, config.queuePrefix),
     store,
-    media: createFfmpegMedia(),
+    media: createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath }),
     segments,
     results,
     close: async () => {

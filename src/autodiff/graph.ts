@@ -37,6 +37,7 @@ export class Builder {
   readonly inits = new Map<string, TensorProto>();
   private n = 0;
   private readonly scalarCache = new Map<string, string>();
+  private readonly made = new Map<string, NodeProto>();
 
   constructor(private readonly used: Set<string>, private readonly prefix = 'vjp') {}
 
@@ -50,8 +51,15 @@ export class Builder {
   /** Emits one node; returns its output names. */
   ops(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, nOut = 1): string[] {
     const outputs = Array.from({ length: nOut }, () => this.fresh(opType));
-    this.nodes.push({ opType, input: inputs, output: outputs, name: this.fresh(`${opType}_node`), attribute: makeAttrs(attrs) });
+    const node: NodeProto = { opType, input: inputs, output: outputs, name: this.fresh(`${opType}_node`), attribute: makeAttrs(attrs) };
+    this.nodes.push(node);
+    for (const o of outputs) this.made.set(o, node);
     return outputs;
+  }
+
+  /** The node this builder emitted for `t`, if any. */
+  producer(t: string): NodeProto | undefined {
+    return this.made.get(t);
   }
 
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}): string {

@@ -70,7 +70,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const segS = config.segmentSeconds;
   const { runs, showGrid } = expandRuns(o.policies, o.lambdas, o.resources);
   const needsGradients = runs.some((r) => policyFromSpec(r.spec).needsGradients);
-  const media = createFfmpegMedia();
+  const media = createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   const footage = [];
   for (const v of o.videos) footage.push(await readFootage(media, v, { analysisFps: config.analysisFps, segmentSeconds: segS, maxSegments: o.maxSegments }));
   const model = await loadModel(config, o.model ?? config.model, log, { gradients: needsGradients });

@@ -23,6 +23,8 @@ const schema = z.object({
   ONEADAPT_PROBE_EVERY: z.coerce.number().int().min(1).max(1000).default(1),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  ONEADAPT_FFMPEG_PATH: z.string().min(1).optional(),
+  ONEADAPT_FFPROBE_PATH: z.string().min(1).optional(),
   ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -50,6 +52,9 @@ export interface Config {
   queuePrefix: string;
   workerConcurrency: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** ffmpeg/ffprobe binaries; unset → found on PATH. */
+  ffmpegPath?: string;
+  ffprobePath?: string;
 }
 
 export class ConfigError extends Error {
@@ -99,5 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
     logLevel: e.ONEADAPT_LOG_LEVEL,
+    ffmpegPath: e.ONEADAPT_FFMPEG_PATH,
+    ffprobePath: e.ONEADAPT_FFPROBE_PATH,
   };
 }

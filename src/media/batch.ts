@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
@@ -7,18 +6,11 @@ import { FfmpegError, QUIET, ffmpegFailure, stderrLines } from './ffmpeg-run.js'
 import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
 import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
+import { withTempDir } from './temp-dir.js';
 
 // Several encodes or decodes in ONE ffmpeg process: on short segments the process start,
 // not the codec, is most of the cost (the ingest's probe needs 3–4 of each per segment).
 
-async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'oneadapt-batch-'));
-  try {
-    return await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** Runs to completion; any line ffmpeg prints at error level (e.g. "partial file") fails it. */
 function runStrict(cmd: ffmpeg.FfmpegCommand, what: string): Promise<void> {

@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -11,6 +10,7 @@ import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-ru
 import { probeVideo, UnreadableVideoError } from './probe.js';
 import { commonFrameSize, RawFrameSplitter, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, EncodedSegment, MediaPort, RawFrame } from './types.js';
+import { withTempDir } from './temp-dir.js';
 
 export interface FfmpegMediaOptions {
   /** Defaults to fluent-ffmpeg's lookup: FFMPEG_PATH, then PATH. */
@@ -19,14 +19,6 @@ export interface FfmpegMediaOptions {
   ffprobePath?: string;
 }
 
-async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'oneadapt-media-'));
-  try {
-    return await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 function* frameBytes(frames: readonly RawFrame[]): Generator<Buffer> {
   for (const frame of frames) yield Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);

@@ -12,6 +12,11 @@ describe('Conv / ConvTranspose', () => {
     ['depthwise stride 2', { group: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, [1, 4, 8, 8], [4, 1, 3, 3], [1, 4, 4, 4]],
     ['auto_pad SAME_UPPER stride 2', { auto_pad: 'SAME_UPPER', strides: [2, 2] }, [1, 2, 7, 7], [3, 2, 4, 4], [1, 3, 4, 4]],
     ['5x5 with stride 3 and odd size', { strides: [3, 3], pads: [2, 2, 2, 2] }, [1, 2, 11, 11], [2, 2, 5, 5], [1, 2, 4, 4]],
+    // Grouped strided convs take the Resize-grid + stride-1 Conv path.
+    ['groups 2, stride 2, odd size, asymmetric pads', { group: 2, strides: [2, 2], pads: [1, 0, 0, 1] }, [1, 4, 9, 7], [6, 2, 3, 3], [1, 6, 4, 3]],
+    ['depthwise 5x5 stride 2, odd size', { group: 3, strides: [2, 2], pads: [2, 2, 2, 2] }, [1, 3, 11, 11], [3, 1, 5, 5], [1, 3, 6, 6]],
+    ['depthwise stride 2, no pads', { group: 2, strides: [2, 2] }, [1, 2, 8, 8], [2, 1, 3, 3], [1, 2, 3, 3]],
+    ['depthwise 2x2 stride 3', { group: 2, strides: [3, 3], pads: [0, 0, 0, 0] }, [1, 2, 10, 10], [2, 1, 2, 2], [1, 2, 3, 3]],
   ];
   for (const [name, attrs, x, w, y] of cases) {
     it(name, async () => {
@@ -34,6 +39,10 @@ describe('pooling', () => {
   });
   it('MaxPool 5x5 stride 1 (SPP)', async () => {
     expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2] })], x: [1, 2, 6, 6], y: [1, 2, 6, 6] })).toBeLessThan(TOL);
+  });
+  it('MaxPool larger than 3x3 (separable backward): 13x13 stride 1, 3x5 stride 2 ceil_mode with asymmetric pads', async () => {
+    expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [13, 13], strides: [1, 1], pads: [6, 6, 6, 6] })], x: [1, 2, 7, 9], y: [1, 2, 7, 9] })).toBeLessThan(TOL);
+    expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [3, 5], strides: [2, 2], pads: [1, 2, 0, 1], ceil_mode: 1 })], x: [1, 2, 8, 9], y: [1, 2, 4, 5] })).toBeLessThan(TOL);
   });
   it('MaxPool ceil_mode', async () => {
     expect(await vjpError({ nodes: [node('MaxPool', ['X'], ['Y'], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 })], x: [1, 2, 7, 7], y: [1, 2, 4, 4] })).toBeLessThan(TOL);

@@ -48,7 +48,12 @@ describe('activations', () => {
   it('Softmax opset 11 on a non-last axis flattens to 2-D', async () => {
     expect(await vjpError({ nodes: [node('Softmax', ['X'], ['Y'], { axis: 1 })], x: [2, 3, 4], y: [2, 3, 4], opset: 11 })).toBeLessThan(TOL);
   });
+  it('Sigmoid and Relu on NCHW maps (BatchNormalization-affine / tanh-step backward)', async () => {
+    expect(await vjpError({ nodes: [node('Sigmoid', ['X'], ['Y'])], x: [1, 3, 4, 5], y: [1, 3, 4, 5] })).toBeLessThan(TOL);
+    expect(await vjpError({ nodes: [node('Relu', ['X'], ['Y'])], x: [1, 3, 4, 5], y: [1, 3, 4, 5], xValues: awayFromKinks(60) })).toBeLessThan(TOL);
+  });
   it('SiLU x·σ(x) uses the fused backward', async () => {
+    expect(await vjpError({ nodes: [node('Sigmoid', ['X'], ['S']), node('Mul', ['S', 'X'], ['Y'])], x: [2, 6], y: [2, 6] })).toBeLessThan(TOL);
     expect(await vjpError({ nodes: [node('Sigmoid', ['X'], ['S']), node('Mul', ['X', 'S'], ['Y'])], x: [1, 4, 3, 3], y: [1, 4, 3, 3] })).toBeLessThan(TOL);
   });
   it('BatchNormalization (inference, not after a Conv) and folded after a Conv', async () => {

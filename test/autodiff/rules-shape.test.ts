@@ -14,6 +14,24 @@ describe('data movement', () => {
     })).toBeLessThan(TOL);
     expect(await vjpError({ nodes: [node('Split', ['X'], ['a', 'b'], { axis: 1, split: [3, 1] }), node('Add', ['a', 'b'], ['Y'])], x: [2, 4], y: [2, 3], opset: 11 })).toBeLessThan(TOL);
   });
+  it('channel Concat feeding Convs: per-part adjoint Convs instead of Split', async () => {
+    expect(await vjpError({
+      nodes: [
+        node('Sigmoid', ['X'], ['a']), node('Concat', ['X', 'a'], ['c'], { axis: 1 }),
+        node('Conv', ['c', 'w1'], ['p']), node('Conv', ['c', 'w2'], ['q'], { pads: [1, 1, 1, 1] }), node('Add', ['p', 'q'], ['Y']),
+      ],
+      inits: [W('w1', [3, 4, 1, 1]), W('w2', [3, 4, 3, 3])], x: [1, 2, 5, 5], y: [1, 3, 5, 5],
+    })).toBeLessThan(TOL);
+  });
+  it('Focus (four step-2 slices concatenated) becomes SpaceToDepth, with and without a Conv after it', async () => {
+    const slices = [[0, 0], [1, 0], [0, 1], [1, 1]].flatMap(([h, w], k) => [
+      node('Slice', ['X', `s${h}`, 'big', 'ax2', 'two'], [`r${k}`]), node('Slice', [`r${k}`, `s${w}`, 'big', 'ax3', 'two'], [`f${k}`]),
+    ]);
+    const inits = [I64('s0', [0]), I64('s1', [1]), I64('big', [1e9]), I64('ax2', [2]), I64('ax3', [3]), I64('two', [2])];
+    const cat = node('Concat', ['f0', 'f1', 'f2', 'f3'], ['F'], { axis: 1 });
+    expect(await vjpError({ nodes: [...slices, cat, node('Conv', ['F', 'w'], ['Y'], { pads: [1, 1, 1, 1] })], inits: [...inits, W('w', [5, 8, 3, 3])], x: [1, 2, 6, 8], y: [1, 5, 3, 4] })).toBeLessThan(TOL);
+    expect(await vjpError({ nodes: [...slices, cat, node('Mul', ['F', 'F'], ['Y'])], inits, x: [1, 2, 6, 8], y: [1, 8, 3, 4] })).toBeLessThan(TOL);
+  });
   it('Slice with steps 2, −1, −2 and clamped ends', async () => {
     const cases: [number[], number[], number[], number[], number[]][] = [
       [[0, 1], [99, 7], [2, 3], [2, 2], [1, 3, 4, 3]],

@@ -4,7 +4,8 @@ import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
 import { encodedKnobs, knobsLabel } from '../../src/knobs/encode.js';
 import type { KnobSpaces } from '../../src/knobs/space.js';
 import { RESULT_QUEUE } from '../../src/queue/names.js';
-import { PayloadError, parsePayload, resultJobSchema, type ResultJob } from '../../src/queue/schemas.js';
+import { resultJobSchema, type ResultJob } from '../../src/queue/schemas.js';
+import { jobPayload } from '../../src/queue/job-payload.js';
 import type { StreamStore } from '../../src/queue/stream-store.js';
 
 /** One row of the report, as the coordinator saw the segment. */
@@ -99,13 +100,7 @@ export function startCoordinatorWorker(opts: { connection: ConnectionOptions; pr
   const worker = new Worker(
     RESULT_QUEUE,
     async (job) => {
-      let result: ResultJob;
-      try {
-        result = parsePayload(resultJobSchema, job.data, 'result');
-      } catch (err) {
-        if (err instanceof PayloadError) throw new UnrecoverableError(err.message);
-        throw err;
-      }
+      const result = jobPayload(resultJobSchema, job.data, 'result');
       return opts.coordinator.handle(result);
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import { RESULT_QUEUE, SEGMENT_QUEUE, resultJobId } from '../../src/queue/names.js';
-import { PayloadError, parsePayload, segmentJobSchema, type ResultJob, type SegmentJob } from '../../src/queue/schemas.js';
+import { segmentJobSchema, type ResultJob, type SegmentJob } from '../../src/queue/schemas.js';
+import { jobPayload } from '../../src/queue/job-payload.js';
 import { BadSegmentError, type SegmentProcessor } from './segment-processor.js';
 
 export interface InferenceWorkerOptions {
@@ -42,13 +43,7 @@ export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
   const worker = new Worker(
     SEGMENT_QUEUE,
     async (bullJob) => {
-      let job: SegmentJob;
-      try {
-        job = parsePayload(segmentJobSchema, bullJob.data, 'segment');
-      } catch (err) {
-        if (err instanceof PayloadError) throw new UnrecoverableError(err.message);
-        throw err;
-      }
+      const job = jobPayload(segmentJobSchema, bullJob.data, 'segment');
       try {
         const result = await opts.processor.process(job);
         await opts.results.add('result', result, { jobId: resultJobId(job.streamId, job.seq) });

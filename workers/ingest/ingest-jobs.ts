@@ -15,7 +15,8 @@ import { encodedKnobs } from '../../src/knobs/encode.js';
 import { KnobError, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort } from '../../src/media/types.js';
 import { INGEST_QUEUE } from '../../src/queue/names.js';
-import { parsePayload, PayloadError, streamIdSchema } from '../../src/queue/schemas.js';
+import { streamIdSchema } from '../../src/queue/schemas.js';
+import { jobPayload } from '../../src/queue/job-payload.js';
 import type { StreamStore } from '../../src/queue/stream-store.js';
 import { parseS3Url } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
@@ -109,13 +110,7 @@ export function startIngestJobWorker(opts: { connection: ConnectionOptions; pref
   const worker = new Worker(
     INGEST_QUEUE,
     async (bullJob) => {
-      let job: IngestJob;
-      try {
-        job = parsePayload(ingestJobSchema, bullJob.data, 'ingest');
-      } catch (err) {
-        if (err instanceof PayloadError) throw new UnrecoverableError(err.message);
-        throw err;
-      }
+      const job = jobPayload(ingestJobSchema, bullJob.data, 'ingest');
       try {
         return await processIngestJob(opts.deps, job);
       } catch (err) {

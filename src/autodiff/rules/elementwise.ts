@@ -30,8 +30,7 @@ const div: Rule = (ctx, n, [g]) => {
  * runs it inside its NCHWc blocked layout (as a depthwise 1×1 conv), while Sub/Div or a Mul/Add with
  * a constant force reorders. Undefined for other ranks.
  */
-function affine(ctx: RuleCtx, t: string, a: number, b: number): string | undefined {
-  const s = ctx.shape(t);
+function affine(ctx: RuleCtx, t: string, a: number, b: number, s = ctx.shape(t)): string | undefined {
   if (s.length !== 4) return undefined;
   const C = s[1];
   const B = ctx.b;
@@ -52,9 +51,15 @@ const mul: Rule = (ctx, n, [g]) => {
   for (const [x, s] of [[a, b], [b, a]]) {
     if (x !== s && siluInput(ctx, x, s) && ctx.isActive(x)) {
       const B = ctx.b;
-      // d = s + y·(1 − s); on NCHW maps 1 − s is an affine BatchNormalization so the chain stays in NCHWc.
-      const oneMinusS = affine(ctx, s, -1, 1);
-      const d = oneMinusS ? B.op('Add', [s, B.op('Mul', [y, oneMinusS])]) : B.op('Sub', [B.op('Add', [s, y]), B.op('Mul', [y, s])]);
+      // d = s + y·(1 − s). On NCHW maps σ(−x) = 1 − s is recomputed as Sigmoid(BatchNormalization(x, −1)),
+      // which onnxruntime fuses into one NCHWc op, and 1 − that as another BatchNormalization: the
+      // forward keeps x·σ(x) to itself (fused to QuickGelu) and the chain stays in the blocked layout.
+      const negX = affine(ctx, x, -1, 0);
+      let d: string;
+      if (negX) {
+        const t = B.op('Sigmoid', [negX]);
+        d = B.op('Add', [affine(ctx, t, -1, 1, ctx.shape(x)) as string, B.op('Mul', [y, t])]);
+      } else d = B.op('Sub', [B.op('Add', [s, y]), B.op('Mul', [y, s])]);
       const gx = B.op('Mul', [g!, d]);
       return x === a ? [gx, undefined] : [undefined, gx];
     }
@@ -87,9 +92,17 @@ const sigmoid: Rule = (ctx, n, [g]) => {
   const oneMinusY = affine(ctx, y, -1, 1);
   return [B.op('Mul', [g!, oneMinusY ? B.op('Mul', [y, oneMinusY]) : B.op('Sub', [y, B.op('Mul', [y, y])])])];
 };
+/** 2^100: scales any positive normal float32 ReLU output past tanh's rounding to 1 (tanh(x) = 1 in float32 for x ≥ 9.1). */
+const STEP_GAIN = 2 ** 100;
 const relu: Rule = (ctx, n, [g]) => {
   const B = ctx.b;
-  return [B.op('Where', [B.op('Greater', [outs(n)[0], B.constF([0], [])]), g!, B.constF([0], [])])];
+  const y = outs(n)[0];
+  // On NCHW maps the mask [y > 0] is tanh(2^100·y) (a BatchNormalization + Tanh that onnxruntime fuses
+  // into one NCHWc op; exact for y ≥ 2^-96) so the backward stays in the blocked layout; Greater/Where
+  // would force reorders around every ReLU.
+  const scaled = affine(ctx, y, STEP_GAIN, 0);
+  if (scaled) return [B.op('Mul', [g!, B.op('Tanh', [scaled])])];
+  return [B.op('Where', [B.op('Greater', [y, B.constF([0], [])]), g!, B.constF([0], [])])];
 };
 const leakyRelu: Rule = (ctx, n, [g]) => {
   const B = ctx.b;

@@ -1,5 +1,5 @@
 // Data-movement ops: the gradient moves back the same way.
-import { attrInt, attrInts, attrString, floatTensor } from '../onnx-io.js';
+import { type NodeProto, attrInt, attrInts, attrString, floatTensor, tensorValues } from '../onnx-io.js';
 import { sliceRange } from '../shapes.js';
 import type { Rule, RuleCtx } from './types.js';
 
@@ -15,12 +15,44 @@ const transpose: Rule = (ctx, n, [g]) => {
   return [ctx.b.op('Transpose', [g!], { perm: inv })];
 };
 
+/**
+ * When a channel Concat's gradient is an adjoint Conv (group 1, constant kernel) or a Sum of them,
+ * each part is computed by its own Conv with the matching output-channel rows of the kernel: the
+ * same work, no Split, so onnxruntime keeps the gradients in its NCHWc layout (Split forces reorders).
+ */
+function splitAdjointConv(ctx: RuleCtx, g: string, sizes: number[]): string[] | undefined {
+  const B = ctx.b;
+  const n = B.producer(g);
+  if (!n) return undefined;
+  if (n.opType === 'Sum') {
+    const each = (n.input ?? []).map((i) => splitAdjointConv(ctx, i, sizes));
+    if (each.some((e) => !e)) return undefined;
+    return sizes.map((_, k) => B.op('Sum', each.map((e) => (e as string[])[k])));
+  }
+  const [x, w, bias] = n.input ?? [];
+  const wt = n.opType === 'Conv' && !bias ? B.inits.get(w) : undefined;
+  if (!wt || attrInt(n, 'group', 1) !== 1) return undefined;
+  const dims = (wt.dims ?? []).map(Number);
+  if (dims[0] !== sizes.reduce((a, b) => a + b, 0)) return undefined;
+  const values = tensorValues(wt);
+  const per = values.length / dims[0];
+  let start = 0;
+  return sizes.map((size) => {
+    const part = B.addInit(floatTensor('', [size, ...dims.slice(1)], values.slice(start * per, (start + size) * per)));
+    start += size;
+    const out = B.op('Conv', [x, part]);
+    (B.producer(out) as NodeProto).attribute = n.attribute;
+    return out;
+  });
+}
+
 const concat: Rule = (ctx, n, [g]) => {
   const inputs = n.input ?? [];
   const r = ctx.shape(inputs[0]).length;
   const axis = norm(attrInt(n, 'axis', 0), r);
   const sizes = inputs.map((i) => ctx.shape(i)[axis]);
-  const parts = ctx.b.ops('Split', [g!, ctx.b.constI64(sizes)], { axis }, inputs.length);
+  const parts = (axis === 1 && r === 4 ? splitAdjointConv(ctx, g!, sizes) : undefined)
+    ?? ctx.b.ops('Split', [g!, ctx.b.constI64(sizes)], { axis }, inputs.length);
   return inputs.map((i, k) => (ctx.isActive(i) ? parts[k] : undefined));
 };
 
