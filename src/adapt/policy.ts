@@ -1,4 +1,5 @@
 import type { KnobSetting, KnobSpaces } from '../knobs/space.js';
+import type { KnobTerms } from './accgrad.js';
 
 /** What a policy learns about one processed segment. */
 export interface SegmentFeedback {
@@ -8,15 +9,8 @@ export interface SegmentFeedback {
   frames: number;
   proxy: number;
   f1: number | null;
-  gradients?: {
-    knob: string;
-    recHq: number;
-    recLq: number;
-    bwHq: number;
-    bwLq: number;
-    gpuHq: number;
-    gpuLq: number;
-  }[];
+  /** AccGrad terms per knob (probed segments only). */
+  gradients?: (Omit<KnobTerms, 'knob'> & { knob: string })[];
   /** Set when the segment failed; policies should not learn from it. */
   error?: string;
 }

@@ -3,9 +3,8 @@ import type { Config } from '../config/config.js';
 import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
 import { Coordinator, startCoordinatorWorker } from '../../workers/coordinator/coordinator.js';
 import { startIngestJobWorker } from '../../workers/ingest/ingest-jobs.js';
-import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
 import { startInferenceWorker } from '../../workers/inference/worker.js';
-import { createRuntime, loadModel, type Runtime } from './runtime.js';
+import { createRuntime, loadModel, segmentProcessor, type Runtime } from './runtime.js';
 
 export type RoleName = 'worker' | 'coordinator' | 'ingest';
 
@@ -29,15 +28,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { spac
       // Gradient-sampling streams may arrive at any time: the fused model is always ready.
       const model = await loadModel(config, config.model, log, { gradients: true });
       closers.push(() => model.pool.close());
-      const processor = new SegmentProcessor({
-        store: rt.store,
-        media: rt.media,
-        inference: model.pool,
-        model: model.spec,
-        modelKey: model.key,
-        gradientKey: model.gradientKey,
-        classes: new Set(model.spec.defaultClassesOfInterest),
-      });
+      const processor = segmentProcessor(rt, model);
       workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }

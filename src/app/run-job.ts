@@ -11,10 +11,9 @@ import { resolveModel } from '../models/catalog.js';
 import { buildReport, type Report, type ReportRow } from '../report/report.js';
 import { runIngest } from '../../workers/ingest/ingest.js';
 import { Coordinator, startCoordinatorWorker } from '../../workers/coordinator/coordinator.js';
-import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
 import { startInferenceWorker } from '../../workers/inference/worker.js';
 import { ensureServices } from './services.js';
-import { createRuntime, loadModel } from './runtime.js';
+import { createRuntime, loadModel, segmentProcessor } from './runtime.js';
 
 export interface RunOptions {
   videos: string[];
@@ -61,16 +60,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
     closers.unshift(() => rt.close());
     const model = await loadModel(config, modelName, log, { gradients: policy.needsGradients });
     closers.unshift(() => model.pool.close());
-    const classes = new Set(model.spec.defaultClassesOfInterest);
-    const processor = new SegmentProcessor({
-      store: rt.store,
-      media: rt.media,
-      inference: model.pool,
-      model: model.spec,
-      modelKey: model.key,
-      gradientKey: model.gradientKey,
-      classes,
-    });
+    const processor = segmentProcessor(rt, model);
     workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
     workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, spaces, log), log }));
 

@@ -12,6 +12,7 @@ import { assertRedisReachable, bullConnection, connect } from '../queue/connecti
 import { RESULT_QUEUE, SEGMENT_QUEUE } from '../queue/names.js';
 import { StreamStore } from '../queue/stream-store.js';
 import { createS3Storage } from '../storage/s3.js';
+import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
 import type { ObjectStore } from '../storage/types.js';
 
 /** The ports every role is built from, wired from one validated config. */
@@ -92,4 +93,17 @@ export async function loadModel(
     await pool.close();
     throw err;
   }
+}
+
+/** The inference worker's segment logic on a runtime's ports and a loaded model. */
+export function segmentProcessor(rt: Runtime, model: LoadedModel): SegmentProcessor {
+  return new SegmentProcessor({
+    store: rt.store,
+    media: rt.media,
+    inference: model.pool,
+    model: model.spec,
+    modelKey: model.key,
+    gradientKey: model.gradientKey,
+    classes: new Set(model.spec.defaultClassesOfInterest),
+  });
 }
