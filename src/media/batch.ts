@@ -72,7 +72,7 @@ export async function decodeMany(segments: readonly Buffer[], size: { width: num
     segments.forEach((_, i) => {
       cmd
         .output(join(dir, `out${i}.raw`))
-        .outputOptions(['-map', `${i}:v:0`, '-vf', scaleFilter(size.width, size.height), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
+        .outputOptions(['-map', `${i}:v:0`, '-vf', scaleFilter(size.width, size.height), '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
     });
     try {
       await runStrict(cmd, `decoding ${segments.length} segment(s)`);

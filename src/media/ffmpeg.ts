@@ -170,7 +170,8 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
         const size = targetSize(info, o);
         const frames: RawFrame[] = [];
         try {
-          for await (const frame of decode(path, size, [], ['-fps_mode', 'passthrough'], [scaleFilter(size.width, size.height)])) {
+          // -vsync (not -fps_mode) so that ffmpeg builds before 5.1 work too.
+          for await (const frame of decode(path, size, [], ['-vsync', 'passthrough'], [scaleFilter(size.width, size.height)])) {
             frames.push(frame);
           }
         } catch (err) {
