@@ -1,0 +1,50 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveProgress, enqueueArchives } from '../../src/app/enqueue.js';
+import { startRoles, type RunningRoles } from '../../src/app/roles.js';
+import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
+import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { pipelineConfig } from '../support/pipeline-config.js';
+
+describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest queue', () => {
+  const config = pipelineConfig('enqueue');
+  let roles: RunningRoles;
+  let dir: string;
+
+  beforeAll(async () => {
+    roles = await startRoles(config, ['worker', 'coordinator', 'ingest'], { log: () => undefined });
+    // A folder with two short clips (2 s and 3 s) cut from the shared footage.
+    dir = await mkdtemp(path.join(tmpdir(), 'oneadapt-archive-'));
+    const media = createFfmpegMedia();
+    for (const [name, seconds, start] of [['a.mp4', 2, 0], ['sub/b.mp4', 3, 10]] as const) {
+      const frames = [];
+      for await (const f of media.readFrames(HIGHWAY, { fps: 10, startS: start, durationS: seconds })) frames.push(f);
+      const clip = await media.encodeFrames(frames, 10, { qp: 18, width: 320, height: 240, fps: 10 });
+      await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+      await writeFile(path.join(dir, name), clip.data);
+    }
+  });
+  afterAll(async () => roles?.close());
+
+  it('turns each video of a folder into a stream, uploads it and processes every segment', async () => {
+    const streams = await enqueueArchives(roles.runtime, config, [dir], { policy: 'fixed:qp=28' });
+    expect(streams).toHaveLength(2);
+    expect(streams.every((s) => s.source.startsWith(`s3://${config.s3.bucket}/archive/`))).toBe(true);
+    let p = await archiveProgress(roles.runtime, streams);
+    for (let i = 0; i < 600 && p.finished < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      p = await archiveProgress(roles.runtime, streams);
+    }
+    expect(p).toEqual({ done: 5, total: 5, finished: 2 });
+    for (const s of streams) {
+      const rows = await roles.runtime.streams.rows<{ knobs: { qp: number }; frames: number; error?: string }>(s.streamId);
+      expect(rows.every((r) => r.knobs.qp === 28 && r.frames === 10 && r.error === undefined)).toBe(true);
+    }
+  });
+
+  it('says what it expected when there is nothing to enqueue', async () => {
+    await expect(enqueueArchives(roles.runtime, config, [path.join(dir, 'missing')], { policy: 'fixed:' })).rejects.toThrow(/^not found: .*missing \(expected a video file, a folder of videos or s3:\/\/bucket\/prefix\)/);
+  });
+});
