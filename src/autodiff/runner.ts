@@ -14,6 +14,7 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
   executionProviders: ['cpu'],
+  logSeverityLevel: 3,
   extra: { session: { 'intra_op.allow_spinning': '0' } },
 };
 
