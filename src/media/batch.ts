@@ -33,12 +33,7 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
   return withTempDir(async (dir) => {
     const split = `[0:v]split=${settings.length}${settings.map((_, i) => `[s${i}]`).join('')}`;
     const chains = settings.map((s, i) => `[s${i}]${fpsFilter(s.fps)},${scaleFilter(s.width, s.height)}[o${i}]`);
-    const body = Readable.from(
-      (function* () {
-        for (const f of frames) yield Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
-      })(),
-    );
-    const cmd = ffmpeg(body)
+    const cmd = ffmpeg(rawStream(frames))
       .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
       .complexFilter([split, ...chains].join(';'));
     settings.forEach((s, i) => {
@@ -58,20 +53,39 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
  */
 export async function decodeMany(segments: readonly Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]> {
   if (segments.length === 0) return [];
+  return (await decodeAndScale(segments, undefined, size)).decoded;
+}
+
+/**
+ * decodeMany plus, in the same process, raw frames rescaled with the same scaler (the probe
+ * compares decodes with the raw video at the DNN's size: one ffmpeg start instead of two).
+ */
+export async function decodeAndScale(
+  segments: readonly Buffer[],
+  raw: readonly RawFrame[] | undefined,
+  size: { width: number; height: number },
+): Promise<{ decoded: RawFrame[][]; scaled?: RawFrame[] }> {
   segments.forEach((s, i) => {
     if (s.length === 0) throw new Error(`segment is not decodable: empty buffer (0 bytes)${segments.length > 1 ? ` (input ${i})` : ''}`);
   });
   return withTempDir(async (dir) => {
     const cmd = ffmpeg();
+    // Raw frames (if any) are input 0, through stdin; segment i is input i + offset.
+    const offset = raw && raw.length > 0 ? 1 : 0;
+    if (offset) {
+      const input = commonFrameSize(raw!);
+      cmd.input(rawStream(raw!)).inputOptions(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`]);
+    }
     for (const [i, s] of segments.entries()) {
       const p = join(dir, `in${i}.mp4`);
       await writeFile(p, s);
       cmd.input(p);
     }
     cmd.inputOptions(QUIET);
-    segments.forEach((_, i) => {
+    const outputs = [...(offset ? ['scaled'] : []), ...segments.map((_, i) => `out${i}`)];
+    outputs.forEach((name, i) => {
       cmd
-        .output(join(dir, `out${i}.raw`))
+        .output(join(dir, `${name}.raw`))
         .outputOptions(['-map', `${i}:v:0`, '-vf', scaleFilter(size.width, size.height), '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
     });
     try {
@@ -80,17 +94,29 @@ export async function decodeMany(segments: readonly Buffer[], size: { width: num
       const reason = err instanceof FfmpegError ? err.reason : err instanceof Error ? err.message : String(err);
       throw new Error(`segment is not decodable: ${reason} (${segments.map((s) => s.length).join('+')} bytes)`, { cause: err });
     }
-    const frameBytes = rgb24FrameBytes(size.width, size.height);
-    return Promise.all(
-      segments.map(async (_, i) => {
-        const raw = await readFile(join(dir, `out${i}.raw`));
-        if (raw.length === 0 || raw.length % frameBytes !== 0) throw new Error(`segment is not decodable: ${raw.length} bytes of frames is not a whole number of ${size.width}x${size.height} frames`);
-        const frames: RawFrame[] = [];
-        for (let o = 0; o < raw.length; o += frameBytes) frames.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, frameBytes) });
-        return frames;
-      }),
-    );
+    const read = async (name: string) => splitFrames(await readFile(join(dir, `${name}.raw`)), size);
+    const decoded = await Promise.all(segments.map((_, i) => read(`out${i}`)));
+    if (!offset) return { decoded };
+    const scaled = await read('scaled');
+    if (scaled.length !== raw!.length) throw new Error(`scaling returned ${scaled.length} of ${raw!.length} frames`);
+    return { decoded, scaled };
   });
+}
+
+function rawStream(frames: readonly RawFrame[]): Readable {
+  return Readable.from(
+    (function* () {
+      for (const f of frames) yield Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+    })(),
+  );
+}
+
+function splitFrames(raw: Buffer, size: { width: number; height: number }): RawFrame[] {
+  const frameBytes = rgb24FrameBytes(size.width, size.height);
+  if (raw.length === 0 || raw.length % frameBytes !== 0) throw new Error(`segment is not decodable: ${raw.length} bytes of frames is not a whole number of ${size.width}x${size.height} frames`);
+  const frames: RawFrame[] = [];
+  for (let o = 0; o < raw.length; o += frameBytes) frames.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, frameBytes) });
+  return frames;
 }
 
 /** Rescales raw frames in one process with the system's scaler (so they compare with decodes). */
@@ -98,23 +124,5 @@ export async function scaleFrames(frames: readonly RawFrame[], size: { width: nu
   if (frames.length === 0) return [];
   const input = commonFrameSize(frames);
   if (input.width === size.width && input.height === size.height) return [...frames];
-  return withTempDir(async (dir) => {
-    const body = Readable.from(
-      (function* () {
-        for (const f of frames) yield Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
-      })(),
-    );
-    const out = join(dir, 'scaled.raw');
-    const cmd = ffmpeg(body)
-      .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`])
-      .output(out)
-      .outputOptions(['-vf', scaleFilter(size.width, size.height), '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
-    await runStrict(cmd, `scaling ${frames.length} frames to ${size.width}x${size.height}`);
-    const raw = await readFile(out);
-    const bytes = rgb24FrameBytes(size.width, size.height);
-    const result: RawFrame[] = [];
-    for (let o = 0; o + bytes <= raw.length; o += bytes) result.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, bytes) });
-    if (result.length !== frames.length) throw new Error(`scaling returned ${result.length} of ${frames.length} frames`);
-    return result;
-  });
+  return (await decodeAndScale([], frames, size)).scaled!;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
-import { decodeMany, encodeMany, scaleFrames } from './batch.js';
+import { decodeAndScale, decodeMany, encodeMany, scaleFrames } from './batch.js';
 import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
 import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
 import { probeVideo, UnreadableVideoError } from './probe.js';
@@ -122,6 +122,15 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
     async decodeMany(segments, size) {
       await checkBinaries();
       return decodeMany(segments, size);
+    },
+
+    async decodeAndScale(segments, raw, size) {
+      await checkBinaries();
+      const input = commonFrameSize(raw);
+      // Frames already at the size need no scaling (and no stdin input).
+      if (input.width === size.width && input.height === size.height) return { decoded: await decodeMany(segments, size), scaled: raw };
+      const r = await decodeAndScale(segments, raw, size);
+      return { decoded: r.decoded, scaled: r.scaled! };
     },
 
     async scaleFrames(frames, size) {

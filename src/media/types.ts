@@ -50,6 +50,8 @@ export interface MediaPort {
    * probe, so cheaper than decodeSegment when the size is known (workers, probes).
    */
   decodeMany(segments: Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]>;
+  /** decodeMany and scaleFrames in one ffmpeg process (the ingest's probe). */
+  decodeAndScale(segments: Buffer[], raw: RawFrame[], size: { width: number; height: number }): Promise<{ decoded: RawFrame[][]; scaled: RawFrame[] }>;
   /** Rescale raw frames with the same scaler the decodes use (one ffmpeg process). */
   scaleFrames(frames: RawFrame[], size: { width: number; height: number }): Promise<RawFrame[]>;
   /** Decode an encoded segment held in memory; optionally scale every frame to width×height. */

@@ -48,10 +48,7 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
   const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
   const encoded = await media.encodeMany(p.frames, p.inputFps, needRef ? [...variants, ref] : variants);
   const size = p.analysisSize ?? { width: p.sourceWidth, height: p.sourceHeight };
-  const [decoded, reference] = await Promise.all([
-    media.decodeMany([p.currentData, ...encoded.slice(0, variants.length)], size),
-    media.scaleFrames(p.frames, size),
-  ]);
+  const { decoded, scaled: reference } = await media.decodeAndScale([p.currentData, ...encoded.slice(0, variants.length)], p.frames, size);
   const source = { width: p.sourceWidth, height: p.sourceHeight };
   const variant = (k: EncodedKnobs, bytes: number, frames: RawFrame[]): ProbeVariant => ({
     qp: k.qp,
