@@ -1,6 +1,6 @@
 // Forward rewrites that keep the model's function but give the backward a cheaper form.
 import type { Graph } from './graph.js';
-import { type NodeProto, attrInt, floatTensor, int64Tensor, makeAttrs, tensorValues } from './onnx-io.js';
+import { type NodeProto, type TensorProto, attrInt, floatTensor, int64Tensor, makeAttrs, tensorValues } from './onnx-io.js';
 
 interface Phase { src: string; starts: [number, number]; nodes: NodeProto[] }
 
@@ -97,4 +97,112 @@ export function rewriteFocus(g: Graph, shapeOf: (t: string) => number[] | undefi
   if (replace.size === 0) return false;
   g.nodes = g.nodes.flatMap((n) => (drop.has(n) ? [] : replace.get(n) ?? [n]));
   return true;
+}
+
+/** Square stride-1 "same" MaxPool (odd kernel k, pads k/2, no dilation): its kernel, else undefined. */
+function samePoolKernel(n: NodeProto): number | undefined {
+  if (n.opType !== 'MaxPool' || (n.output ?? []).length !== 1) return undefined;
+  const a = (name: string): number[] | undefined => {
+    const at = (n.attribute ?? []).find((x) => x.name === name);
+    return at ? (at.ints ?? []).map(Number) : undefined;
+  };
+  const k = a('kernel_shape');
+  if (!k || k.length !== 2 || k[0] !== k[1] || k[0] % 2 !== 1) return undefined;
+  const s = a('strides') ?? [1, 1], d = a('dilations') ?? [1, 1], p = a('pads') ?? [0, 0, 0, 0];
+  const autoPad = (n.attribute ?? []).find((x) => x.name === 'auto_pad');
+  if (autoPad?.s && new TextDecoder().decode(autoPad.s) !== 'NOTSET') return undefined;
+  if (s.some((v) => v !== 1) || d.some((v) => v !== 1) || p.some((v) => v !== (k[0] - 1) / 2)) return undefined;
+  if (attrInt(n, 'storage_order', 0) !== 0) return undefined;
+  return k[0];
+}
+
+/**
+ * SPP: parallel stride-1 "same" MaxPools of one tensor with kernels k₁ < k₂ < … (YOLOX: 5, 9, 13) →
+ * a cascade, MaxPool_{k_j}(x) = MaxPool_{k_j − k_{j−1} + 1}(MaxPool_{k_{j−1}}(x)) (a max over a window
+ * of windows, −∞ padding: the same values). The backward then pools over 5 + 5 taps per stage
+ * instead of k + k, and the forward's large windows go too.
+ */
+export function rewriteSpp(g: Graph): boolean {
+  const byInput = new Map<string, { n: NodeProto; k: number }[]>();
+  for (const n of g.nodes) {
+    const k = samePoolKernel(n);
+    if (k !== undefined) byInput.set((n.input ?? [])[0], [...(byInput.get((n.input ?? [])[0]) ?? []), { n, k }]);
+  }
+  let changed = false;
+  for (const pools of byInput.values()) {
+    if (pools.length < 2) continue;
+    pools.sort((a, b) => a.k - b.k);
+    for (let j = 1; j < pools.length; j++) {
+      const prev = pools[j - 1], cur = pools[j];
+      const b = cur.k - prev.k + 1;
+      if (b < 3 || b % 2 !== 1 || b >= cur.k) continue;
+      const h = (b - 1) / 2;
+      cur.n.input = [(prev.n.output ?? [])[0], ...(cur.n.input ?? []).slice(1)];
+      cur.n.attribute = (cur.n.attribute ?? []).map((a) => {
+        if (a.name === 'kernel_shape') return { ...a, ints: [b, b] };
+        if (a.name === 'pads') return { ...a, ints: [h, h, h, h] };
+        return a;
+      });
+      changed = true;
+    }
+  }
+  if (!changed) return false;
+  // Inputs must be produced before use: move each pool right after its (new) producer.
+  const order: NodeProto[] = [];
+  const placed = new Set<NodeProto>();
+  const producer = new Map<string, NodeProto>();
+  for (const n of g.nodes) for (const o of n.output ?? []) producer.set(o, n);
+  const visit = (n: NodeProto): void => {
+    if (placed.has(n)) return;
+    placed.add(n);
+    for (const i of n.input ?? []) { const p = producer.get(i); if (p) visit(p); }
+    order.push(n);
+  };
+  for (const n of g.nodes) visit(n);
+  g.nodes = order;
+  return true;
+}
+
+/**
+ * After differentiation: Conv(SpaceToDepth(x, s), W) (stride 1, no dilation, one group) → one
+ * Conv(x, W') with an s·k kernel and stride s, W'[o, c, s·i + a, s·j + b] = W[o, (a·s + b)·C + c, i, j]
+ * (pads × s). Same values; saves YOLOX's full-resolution SpaceToDepth in the forward. Only the forward
+ * is rewritten: the backward keeps the adjoint Conv + DepthToSpace (a stride-s ConvTranspose of the
+ * large kernel is much slower). Applies when the SpaceToDepth output feeds only that Conv.
+ */
+export function foldSpaceToDepthConv(nodes: NodeProto[], inits: Map<string, TensorProto>, shapeOf: (t: string) => number[] | undefined): NodeProto[] {
+  const uses = new Map<string, number>();
+  for (const n of nodes) for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map<string, NodeProto>();
+  for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+  const drop = new Set<NodeProto>();
+  const out = nodes.map((n) => {
+    const [t, w, bias] = n.input ?? [];
+    const s2d = producer.get(t);
+    if (n.opType !== 'Conv' || s2d?.opType !== 'SpaceToDepth' || uses.get(t) !== 1) return n;
+    const wt = inits.get(w);
+    const ints = (name: string): number[] | undefined => (n.attribute ?? []).find((a) => a.name === name)?.ints?.map(Number);
+    const autoPad = (n.attribute ?? []).find((a) => a.name === 'auto_pad');
+    const s = attrInt(s2d, 'blocksize', 1);
+    const xs = shapeOf((s2d.input ?? [])[0]);
+    if (!wt || !xs || xs.length !== 4 || attrInt(n, 'group', 1) !== 1 || (autoPad?.s && new TextDecoder().decode(autoPad.s) !== 'NOTSET')) return n;
+    if ((ints('strides') ?? [1, 1]).some((v) => v !== 1) || (ints('dilations') ?? [1, 1]).some((v) => v !== 1)) return n;
+    const dims = (wt.dims ?? []).map(Number);
+    if (dims.length !== 4) return n;
+    const [co, ci, kh, kw] = dims;
+    const C = xs[1];
+    if (ci !== C * s * s) return n;
+    const wv = tensorValues(wt);
+    const KH = kh * s, KW = kw * s;
+    const nw = new Float32Array(co * C * KH * KW);
+    for (let o = 0; o < co; o++) for (let a = 0; a < s; a++) for (let b = 0; b < s; b++) for (let c = 0; c < C; c++)
+      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++)
+        nw[((o * C + c) * KH + s * i + a) * KW + s * j + b] = wv[((o * ci + (a * s + b) * C + c) * kh + i) * kw + j];
+    const wName = `${w}/s2d_folded`;
+    inits.set(wName, floatTensor(wName, [co, C, KH, KW], nw));
+    drop.add(s2d);
+    const pads = (ints('pads') ?? [0, 0, 0, 0]).map((p) => p * s);
+    return { ...n, input: [(s2d.input ?? [])[0], wName, ...(bias ? [bias] : [])], attribute: makeAttrs({ kernel_shape: [KH, KW], strides: [s, s], pads, dilations: [1, 1], group: 1 }) };
+  });
+  return out.filter((n) => !drop.has(n));
 }

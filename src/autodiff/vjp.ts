@@ -5,7 +5,7 @@ import {
   DT, type ModelProto, type NodeProto, decodeModel, encodeModel, valueInfo, valueInfoDims,
 } from './onnx-io.js';
 import { foldBatchNorm, liftOpset } from './opset.js';
-import { rewriteFocus } from './rewrite.js';
+import { foldSpaceToDepthConv, rewriteFocus, rewriteSpp } from './rewrite.js';
 import { RULES, type RuleCtx } from './rules/index.js';
 import { type ShapeInfo, inferShapes } from './shapes.js';
 
@@ -47,6 +47,7 @@ export function prepare(bytes: Uint8Array, opts: VjpOptions = {}): Prepared {
   const xShape = opts.inputShape ?? dims.map((d, i) => d ?? (dims.length === 4 ? fallback[i] : 1));
   let info = inferShapes(g, { [x]: xShape });
   if (rewriteFocus(g, (t) => info.shapes.get(t))) info = inferShapes(g, { [x]: xShape });
+  if (rewriteSpp(g)) info = inferShapes(g, { [x]: xShape });
   return { model, g, info, x, y, xShape };
 }
 
@@ -116,7 +117,8 @@ export function reduceTo(b: Builder, g: string, from: number[], to: number[]): s
 /** Assembles the final model: forward nodes (pruned) + backward nodes. */
 export function assemble(p: Prepared, b: Builder, inputs: { name: string; shape: number[] }[], outputs: { name: string; shape: number[] }[]): Uint8Array {
   const inits = new Map([...p.g.inits, ...b.inits]);
-  const nodes = pruneDead([...p.g.nodes, ...b.nodes], inits, outputs.map((o) => o.name));
+  let nodes = pruneDead([...p.g.nodes, ...b.nodes], inits, outputs.map((o) => o.name));
+  nodes = pruneDead(foldSpaceToDepthConv(nodes, inits, (t) => p.info.shapes.get(t)), inits, outputs.map((o) => o.name));
   const opsets = (p.model.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx');
   const model: ModelProto = {
     irVersion: Math.max(Number(p.model.irVersion ?? 7), 7),

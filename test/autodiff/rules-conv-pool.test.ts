@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { I64, W, node, vjpError } from './helpers.js';
+import { decodeModel } from '../../src/autodiff/onnx-io.js';
+import { buildVjpModel } from '../../src/autodiff/vjp.js';
+import { I64, W, modelBytes, node, vjpError } from './helpers.js';
 
 const TOL = 1e-2;
 
@@ -24,6 +26,15 @@ describe('Conv / ConvTranspose', () => {
       expect(err).toBeLessThan(TOL);
     });
   }
+  it('Conv after SpaceToDepth (YOLOX stem): forward folded into one 6x6 stride-2 Conv, backward unchanged', async () => {
+    const spec = {
+      nodes: [node('SpaceToDepth', ['X'], ['S'], { blocksize: 2 }), node('Conv', ['S', 'W', 'B'], ['Y'], { kernel_shape: [3, 3], pads: [1, 0, 1, 2] })],
+      inits: [W('W', [4, 8, 3, 3]), W('B', [4])], x: [1, 2, 8, 6], y: [1, 4, 4, 3],
+    };
+    expect(await vjpError(spec)).toBeLessThan(TOL);
+    const fwd = (decodeModel(buildVjpModel(modelBytes(spec))).graph?.node ?? []).filter((n) => !(n.name ?? '').startsWith('vjp/'));
+    expect(fwd.map((n) => n.opType)).toEqual(['Conv']);
+  });
   it('ConvTranspose stride 2 with groups and output_padding', async () => {
     const err = await vjpError({
       nodes: [node('ConvTranspose', ['X', 'W'], ['Y'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 })],
@@ -49,6 +60,22 @@ describe('pooling', () => {
   });
   it('MaxPool after Relu: ties at zero split, still a valid gradient', async () => {
     expect(await vjpError({ nodes: [node('Relu', ['X'], ['R']), node('MaxPool', ['R'], ['Y'], { kernel_shape: [2, 2], strides: [2, 2] })], x: [1, 2, 6, 6], y: [1, 2, 3, 3] })).toBeLessThan(TOL);
+  });
+  it('MaxPool 3x3 stride 2 pad 1 after Relu (FastestDet stem: no padding penalty needed)', async () => {
+    // Distinct values ≥ 0.005 away from 0 and from each other (no kinks within ε); over half are negative, so
+    // some windows (border ones included) are all zeros after the Relu.
+    const xValues = Float32Array.from({ length: 192 }, (_, i) => ((i * 67) % 192 - 110) * 0.013 + 0.005);
+    expect(await vjpError({ nodes: [node('Relu', ['X'], ['R']), node('MaxPool', ['R'], ['Y'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })], x: [1, 3, 8, 8], y: [1, 3, 4, 4], xValues })).toBeLessThan(TOL);
+  });
+  it('SPP (parallel 5/9/13 MaxPools of one tensor) rewritten as a cascade: same forward, valid gradient', async () => {
+    const pool = (k: number, out: string): ReturnType<typeof node> => node('MaxPool', ['X'], [out], { kernel_shape: [k, k], strides: [1, 1], pads: Array(4).fill((k - 1) / 2) });
+    expect(await vjpError({
+      nodes: [pool(5, 'P5'), pool(13, 'P13'), pool(9, 'P9'), node('Concat', ['X', 'P5', 'P9', 'P13'], ['Y'], { axis: 1 })],
+      x: [1, 2, 7, 9], y: [1, 8, 7, 9],
+    })).toBeLessThan(TOL);
+    const spec = { nodes: [pool(5, 'P5'), pool(13, 'P13'), pool(9, 'P9'), node('Concat', ['X', 'P5', 'P9', 'P13'], ['Y'], { axis: 1 })], x: [1, 2, 7, 9], y: [1, 8, 7, 9] };
+    const forwardPools = (decodeModel(buildVjpModel(modelBytes(spec))).graph?.node ?? []).filter((n) => n.opType === 'MaxPool' && !(n.name ?? '').startsWith('vjp/'));
+    expect(forwardPools.map((n) => (n.attribute ?? []).find((a) => a.name === 'kernel_shape')?.ints?.map(Number))).toEqual([[5, 5], [5, 5], [5, 5]]);
   });
   it('AveragePool with pads (count_include_pad 0 and 1)', async () => {
     for (const cip of [0, 1]) {

@@ -17,7 +17,7 @@ function oneHotKernel(channels: number, kernel: number[]): { dims: number[]; dat
 interface PoolGeom { kernel: number[]; strides: number[]; dilations: number[]; pads: number[]; ceil: boolean }
 
 /** Gradient of a 2-D MaxPool y = maxpool(x) through window taps (a one-hot depthwise Conv), equality with the max, ties split, ConvTranspose back. */
-function maxPoolTaps(ctx: RuleCtx, x: string, y: string, g: string, xs: number[], geom: PoolGeom): string {
+function maxPoolTaps(ctx: RuleCtx, x: string, y: string, g: string, xs: number[], geom: PoolGeom, nonNegative = false): string {
   const [N, C, H, W] = xs;
   const { kernel } = geom;
   const p = windowParams({ attribute: makeAttrs({ strides: geom.strides, dilations: geom.dilations, pads: geom.pads }) }, [H, W], kernel, geom.ceil);
@@ -31,7 +31,7 @@ function maxPoolTaps(ctx: RuleCtx, x: string, y: string, g: string, xs: number[]
   const kName = B.addInit(floatTensor('', oh.dims, oh.data));
   // Window taps [N, C, K, OH, OW]; the gradient goes to taps equal to the max, split among ties.
   let taps = B.op('Reshape', [B.op('Conv', [x, kName], { group: C, strides: p.strides, dilations: p.dilations, kernel_shape: kernel, pads: convPads }), B.constI64([N, C, K, OH, OW])]);
-  if (convPads.some((v) => v !== 0)) {
+  if (convPads.some((v) => v !== 0) && !nonNegative) {
     // The Conv pads with zeros; taps that fall in the padding get −1e30 added so they never equal the
     // max (as MaxPool's −∞ padding). Cheaper than a −1e30 Pad of x, which onnxruntime runs slowly.
     const pen = new Float32Array(K * OH * OW);
@@ -65,7 +65,11 @@ const maxPool: Rule = (ctx, n, [g]) => {
   const p = windowParams(n, xs.slice(2), kernel, ceil);
   const geom: PoolGeom = { kernel, strides: p.strides, dilations: p.dilations, pads: p.pads, ceil };
   // Small windows (3×3) measured faster in one piece.
-  if (kernel[0] === 1 || kernel[1] === 1 || kernel[0] * kernel[1] <= 9) return [maxPoolTaps(ctx, x, y, g!, xs, geom)];
+  // A ReLU output is ≥ 0, so a zero-padding tap can only equal a window's max when that max is 0, i.e.
+  // when every real tap is 0 too; the gradient reaching those zeros dies in the ReLU's backward, so the
+  // −1e30 padding penalty (a full-size Add) is not needed.
+  const nonNegative = ctx.producer(x)?.opType === 'Relu';
+  if (kernel[0] === 1 || kernel[1] === 1 || kernel[0] * kernel[1] <= 9) return [maxPoolTaps(ctx, x, y, g!, xs, geom, nonNegative)];
   // Separable: a k_h×k_w max is a k_h×1 max followed by a 1×k_w max (−∞ padding, per-axis output
   // counts), so the taps cost k_h + k_w per output instead of k_h·k_w (and K² in the one-hot Conv).
   // Measured slower: MaxPool's Indices output + ScatterElements add (its kernel is not NCHWc and
@@ -75,8 +79,8 @@ const maxPool: Rule = (ctx, n, [g]) => {
   const cols: PoolGeom = { kernel: [1, kernel[1]], strides: [1, p.strides[1]], dilations: [1, p.dilations[1]], pads: [0, p.pads[1], 0, p.pads[3]], ceil };
   const z = B.op('MaxPool', [x], { kernel_shape: rows.kernel, strides: rows.strides, dilations: rows.dilations, pads: rows.pads, ceil_mode: ceil ? 1 : 0 });
   const zs = [xs[0], xs[1], p.out[0], xs[3]];
-  const gz = maxPoolTaps(ctx, z, y, g!, zs, cols);
-  return [maxPoolTaps(ctx, x, z, gz, xs, rows)];
+  const gz = maxPoolTaps(ctx, z, y, g!, zs, cols, nonNegative);
+  return [maxPoolTaps(ctx, x, z, gz, xs, rows, nonNegative)];
 };
 
 const averagePool: Rule = (ctx, n, [g]) => {
