@@ -25,7 +25,6 @@ const schema = z.object({
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ONEADAPT_FFMPEG_PATH: z.string().min(1).optional(),
   ONEADAPT_FFPROBE_PATH: z.string().min(1).optional(),
-  ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
 export interface Config {
@@ -51,7 +50,6 @@ export interface Config {
   probeEvery: number;
   queuePrefix: string;
   workerConcurrency: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** ffmpeg/ffprobe binaries; unset → found on PATH. */
   ffmpegPath?: string;
   ffprobePath?: string;
@@ -103,7 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     probeEvery: e.ONEADAPT_PROBE_EVERY,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
-    logLevel: e.ONEADAPT_LOG_LEVEL,
     ffmpegPath: e.ONEADAPT_FFMPEG_PATH,
     ffprobePath: e.ONEADAPT_FFPROBE_PATH,
   };
