@@ -32,6 +32,18 @@ export function allNames(g: Graph): Set<string> {
 }
 
 /** Emits nodes and constants with names that cannot clash with the source graph. */
+/** Who produces each value, and how many consumers (nodes and graph outputs) each has. */
+export function producersAndUses(g: Graph): { producer: Map<string, NodeProto>; uses: Map<string, number> } {
+  const producer = new Map<string, NodeProto>();
+  const uses = new Map<string, number>();
+  for (const n of g.nodes) {
+    for (const o of n.output ?? []) producer.set(o, n);
+    for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
+  }
+  for (const o of g.outputs) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
+  return { producer, uses };
+}
+
 export class Builder {
   readonly nodes: NodeProto[] = [];
   readonly inits = new Map<string, TensorProto>();

@@ -1,7 +1,7 @@
 // Lifts a graph to the opset the backward ops need (≥ 13), rewriting forward nodes whose
 // signature or semantics changed, and folds inference-form BatchNormalization into Conv.
 import type { Graph } from './graph.js';
-import { Builder, allNames } from './graph.js';
+import { Builder, allNames, producersAndUses } from './graph.js';
 import {
   type NodeProto, type TensorProto, attrFloat, attrFloats, attrInt, attrInts, attrString, findAttr,
   floatTensor, makeAttrs, tensorValues,
@@ -99,13 +99,7 @@ function rewriteSoftmax(g: Graph, from: number): void {
 
 /** Folds BatchNormalization that directly follows a Conv (sole consumer) into the Conv's weights. */
 export function foldBatchNorm(g: Graph): void {
-  const producer = new Map<string, NodeProto>();
-  const uses = new Map<string, number>();
-  for (const n of g.nodes) {
-    for (const o of n.output ?? []) producer.set(o, n);
-    for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
-  }
-  for (const o of g.outputs) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
+  const { producer, uses } = producersAndUses(g);
   const drop = new Set<NodeProto>();
   for (const bn of g.nodes) {
     if (bn.opType !== 'BatchNormalization' || (bn.output ?? []).length > 1 && (bn.output ?? []).slice(1).some((o) => o)) continue;

@@ -1,6 +1,6 @@
 // Builds a vector–Jacobian-product ONNX model from an inference model.
 import { type Activity, analyzeActivity, pathFrom } from './activity.js';
-import { Builder, type Graph, allNames, graphFromProto, pruneDead } from './graph.js';
+import { Builder, type Graph, allNames, graphFromProto, producersAndUses, pruneDead } from './graph.js';
 import {
   DT, type ModelProto, type NodeProto, decodeModel, encodeModel, valueInfo, valueInfoDims,
 } from './onnx-io.js';
@@ -54,13 +54,7 @@ export function prepare(bytes: Uint8Array, opts: VjpOptions = {}): Prepared {
 /** Emits backward nodes; returns the name of the gradient w.r.t. x. */
 export function differentiate(g: Graph, info: ShapeInfo, x: string, y: string, seed: string, b: Builder): string {
   const act: Activity = analyzeActivity(g, info, x, y);
-  const producer = new Map<string, NodeProto>();
-  const uses = new Map<string, number>();
-  for (const n of g.nodes) {
-    for (const o of n.output ?? []) producer.set(o, n);
-    for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
-  }
-  for (const o of g.outputs) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
+  const { producer, uses } = producersAndUses(g);
   const fail = (node: NodeProto, why: string): never => {
     const out = (node.output ?? [])[0] ?? '';
     throw new Error(`${why} — op ${node.opType}, node '${node.name || out}', path: ${pathFrom(act, x, out)}`);
