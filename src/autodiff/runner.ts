@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { type ScoreMapName, proxyValue } from './objective.js';
+import { toPlanarTensor } from '../models/image.js';
 import type { ModelPreset } from './presets.js';
 
 const execFileP = promisify(execFile);
@@ -58,14 +59,12 @@ export async function probeSize(file: string): Promise<{ width: number; height: 
   return { width, height };
 }
 
-/** RGB24 → the preset's [1,3,H,W] float tensor. */
+/** RGB24 → the preset's [1,3,H,W] float tensor, with the models' own tensor writer. */
 export function toModelInput(rgb: Uint8Array, p: ModelPreset): Arr {
-  const n = p.width * p.height;
-  const data = new Float32Array(3 * n);
-  for (let c = 0; c < 3; c++) {
-    const src = p.order === 'rgb' ? c : 2 - c;
-    for (let i = 0; i < n; i++) data[c * n + i] = (rgb[i * 3 + src] / 255 - p.mean[c]) / p.std[c];
-  }
+  const frame = { width: p.width, height: p.height, data: rgb };
+  const mean = p.mean.map((m) => m * 255) as [number, number, number];
+  const scale = p.std.map((s) => 1 / (255 * s)) as [number, number, number];
+  const data = toPlanarTensor(frame, { width: p.width, height: p.height, order: p.order, mean, scale, pad: p.padValue });
   return { data, dims: [1, 3, p.height, p.width] };
 }
 
