@@ -13,7 +13,7 @@ export const AWSTREAM_DEFAULTS: ProfilingParams = {
   resource: 'bw',
   periodS: 10,
   spareFramesPerS: undefined,
-  levels: { qp: [20, 28, 36, 44], resolution: [1, 0.67], fps: [DEFAULT_SPACES.fps[0], DEFAULT_SPACES.fps[0] / 2] },
+  levels: { qp: [20, 28, 36, 44], resolution: [1, 0.67], fps: [DEFAULT_SPACES.fps[0], DEFAULT_SPACES.fps[0] / 2], roi: [0] },
 };
 
 /** AWStream-style: one round over the whole profile grid, best by (1 − F1) + λ·cost. */

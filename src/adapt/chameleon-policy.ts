@@ -12,7 +12,7 @@ export const CHAMELEON_DEFAULTS: ProfilingParams = {
   resource: 'bw',
   periodS: 10,
   spareFramesPerS: undefined,
-  levels: { qp: [20, 24, 28, 32, 36, 40, 44], resolution: [1, 0.83, 0.67, 0.53], fps: [DEFAULT_SPACES.fps[0], DEFAULT_SPACES.fps[0] / 2] },
+  levels: { qp: [20, 24, 28, 32, 36, 40, 44], resolution: [1, 0.83, 0.67, 0.53], fps: [DEFAULT_SPACES.fps[0], DEFAULT_SPACES.fps[0] / 2], roi: [0] },
 };
 
 /**

@@ -21,7 +21,7 @@ export const ONEADAPT_DEFAULTS: OneAdaptParams = {
   beta1: 0.5,
   beta2: 0.5,
   eps: 1e-8,
-  knobs: ['qp', 'resolution', 'fps'],
+  knobs: ['qp', 'resolution', 'fps', 'roi'],
   start: 1,
 };
 
@@ -72,7 +72,7 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
 export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec = ''): Policy<OneAdaptState> {
   const init = (): OneAdaptState => ({
     x: Object.fromEntries(KNOB_NAMES.map((k) => [k, params.knobs.includes(k) ? Math.min(1, Math.max(X_MIN, params.start)) : 1])) as KnobState,
-    moments: { qp: ZERO_MOMENTS, resolution: ZERO_MOMENTS, fps: ZERO_MOMENTS },
+    moments: Object.fromEntries(KNOB_NAMES.map((k) => [k, ZERO_MOMENTS])) as Record<KnobName, AdamMoments>,
     lastGrad: {},
   });
   return {
@@ -89,9 +89,9 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
         const knob = terms.knob as KnobName;
         if (!params.knobs.includes(knob)) continue;
         const g = knobGradient(terms, ctx.spaces[knob].length, params);
-        const { delta, moments } = adamStep(state.moments[knob], g, params);
+        const { delta, moments } = adamStep(state.moments[knob] ?? ZERO_MOMENTS, g, params);
         next.moments[knob] = moments;
-        next.x[knob] = Math.min(1, Math.max(X_MIN, state.x[knob] + delta));
+        next.x[knob] = Math.min(1, Math.max(X_MIN, (state.x[knob] ?? 1) + delta));
         next.lastGrad[knob] = g;
       }
       return { state: next, setting: settingFromState(next.x, ctx.spaces) };

@@ -26,6 +26,8 @@ export interface ProbeVariant {
   qp: number;
   resolution: number;
   fps: number;
+  /** QP offset outside the region of interest (absent in probes written before the roi knob). */
+  roi?: number;
   bytes: number;
   /** D_mb, row-major over the source's macroblock grid, in 0..255 units summed over frames and rgb. */
   distortion: number[];

@@ -58,7 +58,7 @@ export function bestProfiled(results: readonly Result[], ref: { refBytes: number
 /** Every combination of the given levels (qp fastest), the AWStream-style exhaustive grid. */
 export function gridOf(levels: Record<KnobName, readonly number[]>): KnobSetting[] {
   const out: KnobSetting[] = [];
-  for (const fps of levels.fps) for (const resolution of levels.resolution) for (const qp of levels.qp) out.push({ qp, resolution, fps });
+  for (const roi of levels.roi) for (const fps of levels.fps) for (const resolution of levels.resolution) for (const qp of levels.qp) out.push({ qp, resolution, fps, roi });
   return out;
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import { policyFromSpec } from '../adapt/policies.js';
 import type { Config } from '../config/config.js';
-import { encodedKnobs } from '../knobs/encode.js';
+import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
 import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
 import { createFfmpegMedia } from '../media/ffmpeg.js';
 import { analysisSize } from '../models/analysis-size.js';
@@ -136,12 +136,8 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
     const reports: Report[] = [];
     for (const s of streams) {
       const rows = await rt.streams.rows<ReportRow>(s.streamId);
-      const updates = (await rt.streams.updates(s.streamId)).map((u) => ({
-        version: u.version,
-        validFromSeq: u.validFromSeq,
-        afterSeq: u.afterSeq,
-        knobs: { qp: u.knobs.qp, resolution: `${u.knobs.width}x${u.knobs.height}`, fps: u.knobs.fps },
-      }));
+      // Every update, also those that only move the region of interest (same levels, new mask).
+      const updates = (await rt.streams.updates(s.streamId)).map((u) => ({ version: u.version, validFromSeq: u.validFromSeq, afterSeq: u.afterSeq, knobs: knobsLabel(u.knobs) }));
       reports.push(
         buildReport({
           video: s.video,

@@ -32,7 +32,7 @@ export function gridSettings(grid: BenchGrid, spaces: KnobSpaces = DEFAULT_SPACE
   const add = (s: KnobSetting) => {
     if (!out.some((o) => sameSetting(o, s))) out.push(s);
   };
-  for (const fps of grid.fps) for (const resolution of grid.resolution) for (const qp of grid.qp) add({ qp, resolution, fps });
+  for (const fps of grid.fps) for (const resolution of grid.resolution) for (const qp of grid.qp) add({ qp, resolution, fps, roi: ref.roi });
   for (const fps of grid.fpsLadder) add({ ...ref, fps });
   return out;
 }

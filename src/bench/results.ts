@@ -1,7 +1,7 @@
 import { expandToSlots } from '../accuracy/f1.js';
 import { meanAveragePrecision } from '../accuracy/map.js';
 import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
-import type { KnobSpaces } from '../knobs/space.js';
+import type { KnobSetting, KnobSpaces } from '../knobs/space.js';
 import type { Detection } from '../models/types.js';
 import { buildReport, type Report } from '../report/report.js';
 import type { PolicyTrace } from './drive.js';
@@ -47,7 +47,7 @@ export function benchReport(
   o: { model: string; spaces: KnobSpaces; analysisFps: number; refBytes: number[] },
 ): Report & { bench: Record<string, unknown> } {
   const { width, height } = lab.footage;
-  const label = (s: { qp: number; resolution: number; fps: number }) => knobsLabel(encodedKnobs(s, width, height));
+  const label = (s: KnobSetting) => knobsLabel(encodedKnobs(s, width, height));
   const report = buildReport({
     video: lab.footage.path,
     streamId: `${lab.footage.name}-${run.spec}`,

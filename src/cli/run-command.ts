@@ -17,7 +17,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-lockstep', 'do not wait for each update before cutting the next segment (live behaviour)')
     .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', '1')
     .option('--probe-every <n>', 'InputGrad probe (and gradient sample) every n segments, for gradient policies', '1')
-    .option('--levels <ladders>', 'knob ladders, expensive first, e.g. "qp=20,22,24,26,28,30,32;fps=10,5"')
+    .option('--levels <ladders>', 'knob ladders, expensive first, e.g. "qp=20,22,24,26,28,30,32;fps=10,5;roi=0,8,16"')
     .option('--max-segments <n>', 'stop each stream after n segments')
     .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; probeEvery: string; levels?: string; maxSegments?: string }) => {
       const config = loadConfig();

@@ -3,14 +3,18 @@
  * A stream's knob setting is one level per knob; the adaptive policy moves a continuous
  * x ∈ (0, 1] per knob and discretises it (see state.ts).
  */
-export type KnobName = 'qp' | 'resolution' | 'fps';
-export const KNOB_NAMES: readonly KnobName[] = ['qp', 'resolution', 'fps'];
+export type KnobName = 'qp' | 'resolution' | 'fps' | 'roi';
+export const KNOB_NAMES: readonly KnobName[] = ['qp', 'resolution', 'fps', 'roi'];
 
-/** One value per knob: x264 QP, scale of the source width/height, frames per second. */
+/**
+ * One value per knob: x264 QP, scale of the source width/height, frames per second, and the
+ * QP offset of macroblocks outside the stream's region of interest (0 = one QP everywhere).
+ */
 export interface KnobSetting {
   qp: number;
   resolution: number;
   fps: number;
+  roi: number;
 }
 
 export type KnobSpaces = Record<KnobName, readonly number[]>;
@@ -19,7 +23,11 @@ export const DEFAULT_SPACES: KnobSpaces = {
   qp: [20, 24, 28, 32, 36, 40, 44, 48],
   resolution: [1, 0.83, 0.67, 0.53, 0.47, 0.4, 0.33],
   fps: [10, 8, 6, 4, 2],
+  roi: [0, 4, 8, 12, 16],
 };
+
+/** The largest QP offset outside the region of interest (x264 caps offsets at the QP range). */
+export const MAX_ROI_OFFSET = 25;
 
 export class KnobError extends Error {
   override name = 'KnobError';
@@ -27,7 +35,7 @@ export class KnobError extends Error {
 
 /** The highest-quality setting: ground truth for accuracy and the bandwidth yardstick. */
 export function referenceSetting(spaces: KnobSpaces = DEFAULT_SPACES): KnobSetting {
-  return { qp: spaces.qp[0], resolution: spaces.resolution[0], fps: spaces.fps[0] };
+  return { qp: spaces.qp[0], resolution: spaces.resolution[0], fps: spaces.fps[0], roi: spaces.roi[0] };
 }
 
 /** Even output size for a resolution scale of a source (x264 with yuv420p needs even sizes). */
@@ -47,27 +55,32 @@ export function validateSpaces(spaces: KnobSpaces): KnobSpaces {
     const levels = spaces[k];
     if (!Array.isArray(levels) || levels.length < 1) throw new KnobError(`knob space "${k}": expected at least one level, got ${JSON.stringify(levels)}`);
     for (let i = 1; i < levels.length; i++) {
-      const cheaper = k === 'qp' ? levels[i] > levels[i - 1] : levels[i] < levels[i - 1];
+      const cheaper = k === 'qp' || k === 'roi' ? levels[i] > levels[i - 1] : levels[i] < levels[i - 1];
       if (!cheaper) throw new KnobError(`knob space "${k}": levels must go from expensive to cheap, got ${levels.join(', ')}`);
     }
   }
   if (spaces.qp.some((q) => !Number.isInteger(q) || q < 0 || q > 51)) throw new KnobError(`knob space "qp": expected integers 0..51, got ${spaces.qp.join(', ')}`);
   if (spaces.resolution.some((r) => !(r > 0 && r <= 1))) throw new KnobError(`knob space "resolution": expected scales in (0, 1], got ${spaces.resolution.join(', ')}`);
   if (spaces.fps.some((f) => !(f > 0))) throw new KnobError(`knob space "fps": expected positive frame rates, got ${spaces.fps.join(', ')}`);
+  if (spaces.roi.some((o) => !Number.isInteger(o) || o < 0 || o > MAX_ROI_OFFSET)) throw new KnobError(`knob space "roi": expected integer QP offsets 0..${MAX_ROI_OFFSET}, got ${spaces.roi.join(', ')}`);
   return spaces;
 }
 
 /**
- * Parses `qp=28,resolution=0.67,fps=5` (resolution also as a width like `resolution=640`
+ * Parses `qp=28,resolution=0.67,fps=5,roi=8` (resolution also as a width like `resolution=640`
  * relative to `sourceWidth`, or `WxH`). Knobs left out keep the reference level.
  */
 export function parseSetting(text: string, base: KnobSetting, sourceWidth?: number): KnobSetting {
   const out = { ...base };
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(qp|resolution|res|fps)=(.+)$/.exec(part);
-    if (!m) throw new KnobError(`bad knob "${part}": expected qp=<0..51>, resolution=<scale|WxH> or fps=<n>`);
+    const m = /^(qp|resolution|res|fps|roi)=(.+)$/.exec(part);
+    if (!m) throw new KnobError(`bad knob "${part}": expected qp=<0..51>, resolution=<scale|WxH>, fps=<n> or roi=<0..${MAX_ROI_OFFSET}>`);
     const [, key, raw] = m;
-    if (key === 'qp') {
+    if (key === 'roi') {
+      const v = Number(raw);
+      if (!Number.isInteger(v) || v < 0 || v > MAX_ROI_OFFSET) throw new KnobError(`bad knob "${part}": roi must be an integer QP offset 0..${MAX_ROI_OFFSET}`);
+      out.roi = v;
+    } else if (key === 'qp') {
       const v = Number(raw);
       if (!Number.isInteger(v) || v < 0 || v > 51) throw new KnobError(`bad knob "${part}": qp must be an integer 0..51`);
       out.qp = v;
@@ -90,7 +103,7 @@ export function parseSetting(text: string, base: KnobSetting, sourceWidth?: numb
 }
 
 export function sameSetting(a: KnobSetting, b: KnobSetting): boolean {
-  return a.qp === b.qp && a.resolution === b.resolution && a.fps === b.fps;
+  return a.qp === b.qp && a.resolution === b.resolution && a.fps === b.fps && a.roi === b.roi;
 }
 
 /**
@@ -100,8 +113,8 @@ export function sameSetting(a: KnobSetting, b: KnobSetting): boolean {
 export function parseSpaces(text: string, base: KnobSpaces = DEFAULT_SPACES): KnobSpaces {
   const out: KnobSpaces = { ...base };
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(qp|resolution|fps)=([\d.,\s]+)$/.exec(part);
-    if (!m) throw new KnobError(`bad knob ladder "${part}": expected qp|resolution|fps=<level>,<level>,… (expensive first)`);
+    const m = /^(qp|resolution|fps|roi)=([\d.,\s]+)$/.exec(part);
+    if (!m) throw new KnobError(`bad knob ladder "${part}": expected qp|resolution|fps|roi=<level>,<level>,… (expensive first)`);
     out[m[1] as KnobName] = m[2].split(',').map((v) => Number(v.trim()));
   }
   return validateSpaces(out);

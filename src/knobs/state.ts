@@ -25,12 +25,13 @@ export function cheaperIndex(index: number, levels: number): number {
 }
 
 export function settingFromState(state: KnobState, spaces: KnobSpaces): KnobSetting {
-  const pick = (k: KnobName) => spaces[k][levelIndex(state[k], spaces[k].length)];
-  return { qp: pick('qp'), resolution: pick('resolution'), fps: pick('fps') };
+  // A state saved before a knob existed holds no x for it: that knob stays at its reference.
+  const pick = (k: KnobName) => spaces[k][levelIndex(state[k] ?? 1, spaces[k].length)];
+  return { qp: pick('qp'), resolution: pick('resolution'), fps: pick('fps'), roi: pick('roi') };
 }
 
 export function initialState(): KnobState {
-  return { qp: 1, resolution: 1, fps: 1 };
+  return { qp: 1, resolution: 1, fps: 1, roi: 1 };
 }
 
 /** The x at the top of level i's interval: discretising it gives back level i. */

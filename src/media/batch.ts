@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { FfmpegError, QUIET, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
-import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
+import { encodeFilterChain, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
 import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
 import { withTempDir } from './temp-dir.js';
@@ -32,7 +32,7 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
   const input = commonFrameSize(frames);
   return withTempDir(async (dir) => {
     const split = `[0:v]split=${settings.length}${settings.map((_, i) => `[s${i}]`).join('')}`;
-    const chains = settings.map((s, i) => `[s${i}]${fpsFilter(s.fps)},${scaleFilter(s.width, s.height)}[o${i}]`);
+    const chains = settings.map((s, i) => `[s${i}]${encodeFilterChain(s)}[o${i}]`);
     const cmd = ffmpeg(rawStream(frames))
       .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
       .complexFilter([split, ...chains].join(';'));
@@ -40,7 +40,7 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
       const n = resampledFrameCount(frames.length, inputFps, s.fps);
       cmd
         .output(join(dir, `v${i}.mp4`))
-        .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), ...segmentCodecOptions(s.qp, n), '-movflags', '+faststart', '-f', 'mp4']);
+        .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), ...segmentCodecOptions(s.qp, n, hasRegions(s.roi)), '-movflags', '+faststart', '-f', 'mp4']);
     });
     await runStrict(cmd, `encoding ${settings.length} variants of ${frames.length} frames`);
     return Promise.all(settings.map((_, i) => readFile(join(dir, `v${i}.mp4`))));

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { decodeAndScale, decodeMany, encodeMany, scaleFrames } from './batch.js';
-import { fpsFilter, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
+import { encodeFilterChain, fpsFilter, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
 import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
 import { probeVideo, UnreadableVideoError } from './probe.js';
 import { commonFrameSize, RawFrameSplitter, rgb24FrameBytes } from './raw-frames.js';
@@ -154,11 +154,12 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
         const cmd = command(Readable.from(frameBytes(frames), { objectMode: false }))
           .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24'])
           .inputOptions(['-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
-          .outputOptions(['-vf', `${fpsFilter(s.fps)},${scaleFilter(s.width, s.height)}`, '-frames:v', String(outFrames)])
-          .outputOptions(segmentCodecOptions(s.qp, outFrames))
+          .outputOptions(['-vf', encodeFilterChain(s), '-frames:v', String(outFrames)])
+          .outputOptions(segmentCodecOptions(s.qp, outFrames, hasRegions(s.roi)))
           .outputOptions(['-movflags', '+faststart', '-f', 'mp4'])
           .output(target);
-        await runToCompletion(cmd, `encoding ${frames.length} frames (qp ${s.qp}, ${s.width}x${s.height}, ${s.fps} fps)`);
+        const regions = hasRegions(s.roi) ? `, +${s.roi.offset} QP outside ${s.roi.rects.length} regions` : '';
+        await runToCompletion(cmd, `encoding ${frames.length} frames (qp ${s.qp}, ${s.width}x${s.height}, ${s.fps} fps${regions})`);
         const data = await readFile(target);
         return { data, ms: performance.now() - started };
       });

@@ -1,3 +1,5 @@
+import type { RoiEncode } from './types.js';
+
 /** One scaler for every resize in the system, so frames compare across encode and decode paths. */
 export const SCALE_FLAGS = 'bicubic';
 
@@ -38,15 +40,43 @@ export function resampledFrameCount(inputFrames: number, inputFps: number, fps: 
   return Math.max(1, Math.round((inputFrames * fps) / inputFps));
 }
 
+/** Whether an encode varies its QP by region (see regionFilters, segmentCodecOptions). */
+export function hasRegions(roi: RoiEncode | undefined): roi is RoiEncode {
+  return roi !== undefined && roi.offset > 0;
+}
+
+/**
+ * `addroi` filters for a region-of-interest encode. The first region listed wins where regions
+ * overlap: the regions of interest at offset 0, then the whole frame at +offset (ffmpeg's x264
+ * wrapper multiplies a region's qoffset by the QP range, 51).
+ */
+export function regionFilters(roi: RoiEncode): string[] {
+  if (!Number.isInteger(roi.offset) || roi.offset < 0 || roi.offset > 51) throw new Error(`roi offset must be an integer QP offset in 0..51, got ${roi.offset}`);
+  return [
+    ...roi.rects.filter((r) => r.width > 0 && r.height > 0).map((r) => `addroi=${r.x}:${r.y}:${r.width}:${r.height}:0`),
+    `addroi=0:0:iw:ih:${roi.offset}/51`,
+  ];
+}
+
 /**
  * x264 options shared by every encode: one GOP per segment (each decodes on its own, no
  * scene-cut keyframes inside), and no SEI units — x264 writes its settings as a ~640-byte SEI
  * comment into every segment, a large share of a cheap 1-s segment that no decoder needs.
+ * x264 ignores per-region offsets at a constant QP, so a region-of-interest encode uses
+ * constant quality at the same QP with frame-level rate control neutralised (qcomp=1: every
+ * frame at the QP, no macroblock tree) and adaptive quantisation all but off: the regions are
+ * then the only spatial variation.
  */
-export function segmentCodecOptions(qp: number, frames: number): string[] {
+export function segmentCodecOptions(qp: number, frames: number, regions = false): string[] {
+  const rate = regions ? ['-crf', String(qp), '-x264-params', 'aq-mode=1:aq-strength=0.01:mbtree=0:qcomp=1'] : ['-qp', String(qp)];
   return [
-    '-c:v', 'libx264', '-preset', 'veryfast', '-qp', String(qp), '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', 'veryfast', ...rate, '-pix_fmt', 'yuv420p',
     '-g', String(frames), '-keyint_min', String(frames), '-sc_threshold', '0',
     '-bsf:v', 'filter_units=remove_types=6',
   ];
+}
+
+/** The filter chain of one encode: frame rate, size, then the regions (on the encoded size). */
+export function encodeFilterChain(s: { fps: number; width: number; height: number; roi?: RoiEncode }): string {
+  return [fpsFilter(s.fps), scaleFilter(s.width, s.height), ...(hasRegions(s.roi) ? regionFilters(s.roi) : [])].join(',');
 }

@@ -24,6 +24,13 @@ export interface EncodeSettings {
   height: number;
   /** Output frame rate within the segment (frames are dropped evenly from the input rate). */
   fps: number;
+  /** Macroblocks outside `rects` (encode pixels) get `offset` more QP; absent or offset 0: one QP everywhere. */
+  roi?: RoiEncode;
+}
+
+export interface RoiEncode {
+  offset: number;
+  rects: { x: number; y: number; width: number; height: number }[];
 }
 
 export interface EncodedSegment {

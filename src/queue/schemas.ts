@@ -9,6 +9,10 @@ export const encodedKnobsSchema = z.object({
   fps: z.number().positive(),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
+  /** QP offset outside the region of interest (0 = one QP everywhere). */
+  roi: z.number().int().min(0).max(51).default(0),
+  /** The region of interest as a macroblock bitset (knobs/roi), when the stream has one. */
+  roiMask: z.string().max(100_000).optional(),
 });
 export type EncodedKnobs = z.infer<typeof encodedKnobsSchema>;
 
@@ -69,6 +73,8 @@ export const resultJobSchema = z.object({
   /** Bytes of the reference encode, on audit segments. */
   refBytes: z.number().int().min(0).nullable().optional(),
   gradients: z.array(knobGradientSchema).optional(),
+  /** Where the segment's objects of interest were (knobs/roi wire form, source macroblocks). */
+  roiMask: z.string().max(100_000).optional(),
   resultKey: z.string().optional(),
   /** Why the segment could not be processed; the stream goes on without it. */
   error: z.string().optional(),

@@ -1,11 +1,11 @@
-import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
+import { encodedKnobs, knobsLabel, type KnobsLabel } from '../knobs/encode.js';
 import type { KnobSpaces } from '../knobs/space.js';
 import { referenceSetting } from '../knobs/space.js';
 
 /** The per-segment figures a report row carries (see DESIGN.md, "The report"). */
 export interface ReportRow {
   seq: number;
-  knobs: { qp: number; resolution: string; fps: number };
+  knobs: KnobsLabel;
   knobVersion: number;
   bytes: number;
   frames: number;
@@ -42,8 +42,8 @@ export interface Report {
     failedSegments: number;
   };
   /** The reference configuration and its bytes over the audited segments (null if none). */
-  reference: { knobs: { qp: number; resolution: string; fps: number }; bytes: number | null; segments: number };
-  updates: { version: number; validFromSeq: number; afterSeq: number; knobs: { qp: number; resolution: string; fps: number } }[];
+  reference: { knobs: KnobsLabel; bytes: number | null; segments: number };
+  updates: { version: number; validFromSeq: number; afterSeq: number; knobs: KnobsLabel }[];
   perSegment: ReportRow[];
 }
 

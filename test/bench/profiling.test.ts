@@ -16,7 +16,7 @@ function tablePort(segments: number, table: (s: KnobSetting) => { bytes: number;
     gradients: async () => ({ terms: [], probeMs: 0, gradMs: 0, proxy: 0 }),
     profile: async (req) => {
       requests.push(req);
-      const ref = outcome({ qp: 20, resolution: 1, fps: 10 });
+      const ref = outcome({ qp: 20, resolution: 1, fps: 10, roi: 0 });
       return { response: { seq: req.seq, refBytes: ref.bytes, refFrames: ref.frames, results: req.settings.map((setting) => ({ setting, ...outcome(setting), frames: setting.fps })) }, ms: 1 };
     },
   };
@@ -38,8 +38,8 @@ describe('profiling delay accounting', () => {
 
   it('prices bytes or frames against (1 − F1)', () => {
     const ref = { refBytes: 1000, refFrames: 10 };
-    expect(profileObjective({ setting: { qp: 32, resolution: 1, fps: 5 }, bytes: 300, frames: 5, f1: 0.9 }, ref, 0.2, 'bw')).toBeCloseTo(0.16);
-    expect(profileObjective({ setting: { qp: 32, resolution: 1, fps: 5 }, bytes: 300, frames: 5, f1: 0.9 }, ref, 0.2, 'gpu')).toBeCloseTo(0.2);
+    expect(profileObjective({ setting: { qp: 32, resolution: 1, fps: 5, roi: 0 }, bytes: 300, frames: 5, f1: 0.9 }, ref, 0.2, 'bw')).toBeCloseTo(0.16);
+    expect(profileObjective({ setting: { qp: 32, resolution: 1, fps: 5, roi: 0 }, bytes: 300, frames: 5, f1: 0.9 }, ref, 0.2, 'gpu')).toBeCloseTo(0.2);
   });
 });
 

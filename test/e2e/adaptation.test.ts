@@ -28,8 +28,11 @@ describe.skipIf(missingFootage(HIGHWAY, DASHCAM))('two streams adapting concurre
     for (const r of reports) {
       expect(r.segments).toBe(6);
       expect(r.totals.failedSegments).toBe(0);
-      // Every (full) segment is probed and sampled: gradient terms and a gradient time.
-      expect(r.perSegment.every((row) => (row as { gradients?: unknown[] }).gradients?.length === 3)).toBe(true);
+      // Every (full) segment is probed and sampled: gradient terms and a gradient time. The
+      // first has no region of interest yet (no result was in), so no roi term.
+      const knobsProbed = r.perSegment.map((row) => (row as { gradients?: { knob: string }[] }).gradients?.map((g) => g.knob).join('+'));
+      expect(knobsProbed[0]).toBe('qp+resolution+fps');
+      expect(knobsProbed.slice(1).every((k) => k === 'qp+resolution+fps+roi')).toBe(true);
       expect(r.totals.gradMs).toBeGreaterThan(0);
       expect(r.totals.probeEncodeMs).toBeGreaterThan(0);
       // The optimizer moved off the reference: adaptation happened.

@@ -32,7 +32,7 @@ describe.skipIf(missingFootage(HIGHWAY))('full pipeline on the highway clip', ()
     // Two updates, each valid from the segment after the result that caused it.
     expect(report.updates.map((u) => [u.afterSeq, u.validFromSeq])).toEqual([[5, 6], [15, 16]]);
     for (const row of report.perSegment) {
-      const expected = row.seq < 6 ? { qp: 20, resolution: '320x240', fps: 10 } : row.seq < 16 ? { qp: 32, resolution: '320x240', fps: 10 } : { qp: 32, resolution: '160x120', fps: 5 };
+      const expected = row.seq < 6 ? { qp: 20, resolution: '320x240', fps: 10, roi: 0 } : row.seq < 16 ? { qp: 32, resolution: '320x240', fps: 10, roi: 0 } : { qp: 32, resolution: '160x120', fps: 5, roi: 0 };
       expect(row.knobs, `segment ${row.seq}`).toEqual(expected);
       expect(row.knobVersion).toBe(row.seq < 6 ? 0 : row.seq < 16 ? 1 : 2);
       expect(row.frames).toBe(row.seq < 16 ? 10 : 5);
@@ -57,5 +57,22 @@ describe.skipIf(missingFootage(HIGHWAY))('full pipeline on the highway clip', ()
     expect(report.totals.inferMs).toBeCloseTo(sum((r) => r.inferMs), 6);
     expect(report.totals.encodeMs).toBeCloseTo(sum((r) => r.encodeMs), 6);
     expect(report.totals.f1).toBeCloseTo(sum((r) => r.f1 ?? 0) / 30, 9);
+  });
+
+  it('coarsens what lies outside the region the worker found, from the segment after the update', async () => {
+    const config = pipelineConfig('e2e-roi');
+    const [report] = await runVideos(config, { videos: [HIGHWAY], policy: 'script:2@roi=12', maxSegments: 6, log: () => undefined });
+    expect(report.totals.failedSegments).toBe(0);
+    // The level changes once; every later result moves the region, so each is an update too.
+    expect(report.updates[0]).toMatchObject({ afterSeq: 2, validFromSeq: 3, knobs: { qp: 20, roi: 12 } });
+    expect(report.updates.map((u) => u.afterSeq)).toEqual([2, 3, 4, 5]);
+    for (const row of report.perSegment) {
+      // Until then a segment IS the reference encode of its frames; after it, the same QP inside
+      // the region and 12 more outside cost clearly fewer bytes, and the cars are still found.
+      if (row.seq < 3) expect(row.bytes, `segment ${row.seq}`).toBe(row.refBytes);
+      else expect(row.bytes, `segment ${row.seq}`).toBeLessThan(0.9 * (row.refBytes as number));
+      expect(row.knobs.roi).toBe(row.seq < 3 ? 0 : 12);
+      expect(row.f1 as number).toBeGreaterThan(0.6);
+    }
   });
 });

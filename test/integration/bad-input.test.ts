@@ -83,8 +83,8 @@ describe.skipIf(missingFootage(HIGHWAY))('a bad segment fails only its own job',
     const media = createFfmpegMedia();
     const frames = [];
     for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 1 })) frames.push(f);
-    const knobs = { qp: 24, resolution: 1, fps: 10, width: 320, height: 240 };
-    const good = await media.encodeFrames(frames, 10, knobs);
+    const knobs = { qp: 24, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 };
+    const good = await media.encodeFrames(frames, 10, { qp: 24, width: 320, height: 240, fps: 10 });
     const streamId = 'bad-segments';
     await rt.streams.register({ streamId, source: HIGHWAY, sourceWidth: 320, sourceHeight: 240, policy: 'fixed:qp=24', model: 'yolox-nano', segmentSeconds: 1, analysisFps: 10 }, knobs, null);
     const bodies = [good.data, Buffer.alloc(0), good.data.subarray(0, Math.floor(good.data.length / 3)), good.data];

@@ -3,7 +3,7 @@ import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { StreamStore } from '../../src/queue/stream-store.js';
 import { randomPrefix } from '../support/random.js';
 
-const k = (qp: number) => ({ qp, resolution: 1, fps: 10, width: 320, height: 240 });
+const k = (qp: number) => ({ qp, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 });
 
 describe('stream state in Redis', () => {
   const redis = new Redis(inject('redisUrl'));

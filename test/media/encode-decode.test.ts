@@ -80,6 +80,24 @@ describe.skipIf(missingFootage(HIGHWAY))('encodeFrames / decodeSegment (real ffm
     expect(await size({ ...full, qp: 30, width: 160, height: 120 })).toBeLessThan(q30);
   });
 
+  it('keeps the region of interest at the qp and coarsens the rest (one process or two)', async () => {
+    // The road's lower half is the region; the upper half gets 12 QP more.
+    const roi = { offset: 12, rects: [{ x: 0, y: 128, width: 320, height: 112 }] };
+    const uniform = await media.encodeFrames(frames, 10, { ...full, qp: 24 });
+    const regions = await media.encodeFrames(frames, 10, { ...full, qp: 24, roi });
+    const [batched] = await media.encodeMany(frames, 10, [{ ...full, qp: 24, roi }]);
+    expect(regions.data.length).toBeLessThan(uniform.data.length * 0.85);
+    expect(Math.abs(batched.length - regions.data.length)).toBeLessThan(regions.data.length * 0.02);
+    const half = (f: RawFrame, top: boolean): RawFrame => {
+      const rows = top ? [0, 128] : [128, 240];
+      return { width: f.width, height: rows[1] - rows[0], data: f.data.subarray(rows[0] * f.width * 3, rows[1] * f.width * 3) };
+    };
+    const [u, r] = [await media.decodeSegment(uniform.data), await media.decodeSegment(regions.data)];
+    const err = (d: RawFrame[], top: boolean) => d.reduce((s, f, i) => s + meanAbsDiff(half(f, top), half(frames[i], top)), 0) / d.length;
+    expect(err(r, true)).toBeGreaterThan(err(u, true) * 1.5);
+    expect(err(r, false)).toBeLessThan(err(u, false) * 1.25);
+  });
+
   it('decodes at the encoded size or scaled to a requested one', async () => {
     const small = await media.encodeFrames(frames, 10, { ...full, width: 160, height: 120, fps: 5 });
     const native = await media.decodeSegment(small.data);

@@ -20,13 +20,13 @@ describe('knob levels', () => {
     for (const levels of Object.values(DEFAULT_SPACES)) {
       for (let i = 0; i < levels.length - 1; i++) expect(levelIndex(stateForLevel(i, levels.length), levels.length)).toBe(i);
     }
-    const setting = { qp: 32, resolution: 0.67, fps: 6 };
+    const setting = { qp: 32, resolution: 0.67, fps: 6, roi: 8 };
     expect(settingFromState(stateFromSetting(setting, DEFAULT_SPACES), DEFAULT_SPACES)).toEqual(setting);
   });
 
   it('parses settings and rejects bad ones with what was expected', () => {
     const ref = referenceSetting();
-    expect(parseSetting('qp=28,fps=5', ref)).toEqual({ qp: 28, resolution: 1, fps: 5 });
+    expect(parseSetting('qp=28,fps=5', ref)).toEqual({ qp: 28, resolution: 1, fps: 5, roi: 0 });
     expect(parseSetting('resolution=480x270', ref, 960).resolution).toBeCloseTo(0.5);
     expect(parseSetting('', ref)).toEqual(ref);
     expect(() => parseSetting('qp=99', ref)).toThrow(/0\.\.51/);
@@ -36,7 +36,7 @@ describe('knob levels', () => {
 
   it('gives even encode sizes and report labels', () => {
     expect(scaledSize(320, 240, 0.33)).toEqual({ width: 106, height: 80 });
-    expect(knobsLabel(encodedKnobs({ qp: 28, resolution: 0.67, fps: 10 }, 960, 540))).toEqual({ qp: 28, resolution: '644x362', fps: 10 });
+    expect(knobsLabel(encodedKnobs({ qp: 28, resolution: 0.67, fps: 10, roi: 8 }, 960, 540))).toEqual({ qp: 28, resolution: '644x362', fps: 10, roi: 8 });
   });
 });
 

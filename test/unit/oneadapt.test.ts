@@ -27,7 +27,7 @@ function probe(distortion: Record<'current' | 'qp' | 'resolution' | 'fps', [numb
 }
 
 function feedback(p: Probe, saliency: number[]): SegmentFeedback {
-  return { seq: 0, setting: { qp: 20, resolution: 1, fps: 10 }, bytes: 800, frames: 10, proxy: 1, f1: null, gradients: knobTerms(p, saliency) };
+  return { seq: 0, setting: { qp: 20, resolution: 1, fps: 10, roi: 0 }, bytes: 800, frames: 10, proxy: 1, f1: null, gradients: knobTerms(p, saliency) };
 }
 
 describe('AccGrad', () => {
@@ -69,7 +69,7 @@ describe('OneAdapt policy', () => {
 
   it('moves a knob toward quality when its cheaper variant destroys the salient macroblocks', () => {
     const policy = oneAdaptPolicy(params);
-    const start: OneAdaptState = { ...policy.initial(ctx).state, x: { qp: 0.5, resolution: 0.5, fps: 0.5 } };
+    const start: OneAdaptState = { ...policy.initial(ctx).state, x: { qp: 0.5, resolution: 0.5, fps: 0.5, roi: 0.5 } };
     // The QP step ruins the salient left block; resolution and fps only touch the right one.
     const p = probe({ current: [0, 0], qp: [200_000, 0], resolution: [0, 200_000], fps: [0, 200_000] }, 32);
     const next = policy.step(start, feedback(p, [1, 0]), ctx);
@@ -81,7 +81,7 @@ describe('OneAdapt policy', () => {
   it('keeps its state when a segment brings no gradient', () => {
     const policy = oneAdaptPolicy(params);
     const { state } = policy.initial(ctx);
-    const fb: SegmentFeedback = { seq: 0, setting: { qp: 20, resolution: 1, fps: 10 }, bytes: 1, frames: 10, proxy: 0, f1: null };
+    const fb: SegmentFeedback = { seq: 0, setting: { qp: 20, resolution: 1, fps: 10, roi: 0 }, bytes: 1, frames: 10, proxy: 0, f1: null };
     expect(policy.step(state, fb, ctx).state).toEqual(state);
   });
 

@@ -4,13 +4,13 @@ import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 
 const ctx: PolicyContext = { spaces: DEFAULT_SPACES, sourceWidth: 320, sourceHeight: 240 };
-const fb = (seq: number): SegmentFeedback => ({ seq, setting: { qp: 20, resolution: 1, fps: 10 }, bytes: 1, frames: 10, proxy: 1, f1: 1 });
+const fb = (seq: number): SegmentFeedback => ({ seq, setting: { qp: 20, resolution: 1, fps: 10, roi: 0 }, bytes: 1, frames: 10, proxy: 1, f1: 1 });
 
 describe('policies', () => {
   it('fixed holds its setting', () => {
     const p = policyFromSpec('fixed:qp=36,fps=5');
     const init = p.initial(ctx);
-    expect(init.setting).toEqual({ qp: 36, resolution: 1, fps: 5 });
+    expect(init.setting).toEqual({ qp: 36, resolution: 1, fps: 5, roi: 0 });
     expect(p.step(init.state, fb(0), ctx).setting).toEqual(init.setting);
   });
 

@@ -4,7 +4,7 @@ import { buildReport, summaryTable, type ReportRow } from '../../src/report/repo
 
 const row = (seq: number, f1: number | null, refBytes: number | null): ReportRow => ({
   seq,
-  knobs: { qp: 28, resolution: '320x240', fps: 10 },
+  knobs: { qp: 28, resolution: '320x240', fps: 10, roi: 0 },
   knobVersion: 0,
   bytes: 1000 + seq,
   frames: 10,
@@ -34,7 +34,7 @@ describe('report', () => {
     });
     expect(r.perSegment.map((x) => x.seq)).toEqual([0, 1]);
     expect(r.totals).toMatchObject({ durationS: 2, bytes: 2001, framesInferred: 20, inferMs: 100, gradMs: 10, probeEncodeMs: 40, encodeMs: 20, f1: 0.75, failedSegments: 0 });
-    expect(r.reference).toEqual({ knobs: { qp: 20, resolution: '320x240', fps: 10 }, bytes: 8000, segments: 2 });
+    expect(r.reference).toEqual({ knobs: { qp: 20, resolution: '320x240', fps: 10, roi: 0 }, bytes: 8000, segments: 2 });
     const table = summaryTable([r]);
     // bytes vs reference, gradient ÷ inference, probe ÷ encode.
     expect(table).toMatch(/0\.250x/);

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { policyFromSpec } from '../../src/adapt/policies.js';
 import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
-import { encodedKnobs, knobsLabel } from '../../src/knobs/encode.js';
+import { encodedKnobs, knobsLabel, type KnobsLabel } from '../../src/knobs/encode.js';
 import type { KnobSpaces } from '../../src/knobs/space.js';
 import { RESULT_QUEUE } from '../../src/queue/names.js';
 import { resultJobSchema, type ResultJob } from '../../src/queue/schemas.js';
@@ -11,7 +11,7 @@ import type { StreamStore } from '../../src/queue/stream-store.js';
 /** One row of the report, as the coordinator saw the segment. */
 export interface SegmentRow {
   seq: number;
-  knobs: { qp: number; resolution: string; fps: number };
+  knobs: KnobsLabel;
   knobVersion: number;
   bytes: number;
   frames: number;
@@ -58,6 +58,8 @@ export function rowOf(r: ResultJob): SegmentRow {
  * (fenced on seq in Redis), publish the knobs when they change.
  */
 export class Coordinator {
+  private readonly logged = new Map<string, string>();
+
   constructor(
     private readonly streams: StreamStore,
     private readonly spaces: KnobSpaces,
@@ -75,7 +77,7 @@ export class Coordinator {
     const ctx: PolicyContext = { spaces: meta.spaces ?? this.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight };
     const feedback: SegmentFeedback = {
       seq: result.seq,
-      setting: { qp: result.knobs.qp, resolution: result.knobs.resolution, fps: result.knobs.fps },
+      setting: { qp: result.knobs.qp, resolution: result.knobs.resolution, fps: result.knobs.fps, roi: result.knobs.roi },
       bytes: result.bytes,
       frames: result.frames,
       proxy: result.proxy,
@@ -84,12 +86,19 @@ export class Coordinator {
       error: result.error,
     };
     const decision = result.error ? undefined : policy.step(state, feedback, ctx);
-    const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight) : undefined;
+    // The region of interest travels with the knobs whenever the ingest uses it: to encode
+    // (roi > 0) or to probe one step up the roi ladder (adaptive policies).
+    const usesMask = decision !== undefined && (decision.setting.roi > 0 || (policy.needsGradients === true && ctx.spaces.roi.length > 1));
+    const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
     const outcome = await this.streams.commit(result.streamId, result.seq, decision ? decision.state : state, knobs);
     if (!outcome.consumed) return 'stale';
     if (outcome.consumed && outcome.update && knobs) {
       const k = knobsLabel(knobs);
-      this.log(`stream ${result.streamId}: knobs v${outcome.update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps from segment ${outcome.update.validFromSeq}`);
+      // A new region of interest alone is an update too; the log shows level changes only.
+      const label = JSON.stringify(k);
+      if (this.logged.get(result.streamId) === label) return 'stepped';
+      this.logged.set(result.streamId, label);
+      this.log(`stream ${result.streamId}: knobs v${outcome.update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${outcome.update.validFromSeq}`);
     }
     return 'stepped';
   }

@@ -5,11 +5,31 @@ import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
 import { validateProbe, type Probe } from '../../src/adapt/probe.js';
 import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../src/autodiff/index.js';
+import { dilateMask, encodeRoiMask, macroblockGrid, roiMaskFromBoxes, salientMask, unionMask } from '../../src/knobs/roi.js';
 import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
 import type { ResultJob, SegmentJob } from '../../src/queue/schemas.js';
 import { resultsKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
+
+/** Pixels the region of interest reaches beyond a box: half a macroblock, for motion between segments. */
+const ROI_PAD = 8;
+/** Share of the saliency mass the region keeps, and how far (macroblocks) it grows for motion. */
+const ROI_SALIENCY_MASS = 0.7;
+const ROI_SALIENCY_GROW = 2;
+
+/**
+ * The next segments' region of interest: wherever this segment saw objects of interest and,
+ * when a gradient was sampled, the macroblocks holding most of the saliency (the context the
+ * detector looks at too). Outside it the roi knob coarsens; the probe measures what that costs
+ * where the DNN looks, so the region and the knob's gradient agree.
+ */
+export function regionOfInterest(detections: Detection[][], classes: ReadonlySet<number>, width: number, height: number, saliency?: Float32Array): Uint8Array {
+  const boxes = detections.flatMap((ds) => ds.filter((d) => classes.has(d.cls)).map((d) => d.box));
+  const fromBoxes = roiMaskFromBoxes(boxes, width, height, ROI_PAD);
+  if (!saliency) return fromBoxes;
+  return unionMask(fromBoxes, dilateMask(salientMask(saliency, ROI_SALIENCY_MASS), macroblockGrid(width, height), ROI_SALIENCY_GROW));
+}
 
 /** Input that no retry can fix (corrupt or missing segment): the job fails with this reason. */
 export class BadSegmentError extends Error {
@@ -35,6 +55,8 @@ export interface GradientSample {
   proxy: number;
   /** The sampled frame's detections, from the same run. */
   detections: Detection[];
+  /** S per macroblock of the source (the probe's grid). */
+  saliency: Float32Array;
 }
 
 interface FramesResult {
@@ -110,7 +132,7 @@ export class SegmentProcessor {
     // Nothing of interest in view: zero saliency, so every accuracy term is zero.
     const s = saliencyFromGradient(r.outputs[GRAD_NAME].data, dims, probe.width, probe.height, fit.transform);
     for (let i = 0; i < s.data.length; i++) s.data[i] *= model.pixelScale;
-    return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0], detections };
+    return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0], detections, saliency: s.data };
   }
 
   private async probe(key: string): Promise<Probe> {
@@ -166,6 +188,7 @@ export class SegmentProcessor {
     await store.put(key, lines.join('\n') + '\n', 'application/x-ndjson');
 
     const proxy = main.detections.reduce((s, ds) => s + proxyValue(ds, classes), 0) / Math.max(1, frames.length);
+    const roiMask = encodeRoiMask(regionOfInterest(main.detections, classes, job.sourceWidth, job.sourceHeight, gradient?.saliency));
     return {
       streamId: job.streamId,
       seq: job.seq,
@@ -184,6 +207,7 @@ export class SegmentProcessor {
       f1,
       refBytes: job.auditKey ? (job.auditBytes ?? null) : null,
       gradients: gradient?.terms,
+      roiMask,
       resultKey: key,
     };
   }

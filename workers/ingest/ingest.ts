@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { encodedKnobs } from '../../src/knobs/encode.js';
+import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
 import { referenceSetting, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { segmentJobId } from '../../src/queue/names.js';
@@ -77,7 +77,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     if (opts.lockstep && seq > 0) await waitConsumed(deps.streams, opts.streamId, seq - 1, opts.lockstepTimeoutMs ?? 600_000, opts.signal);
     const update = await deps.streams.claim(opts.streamId, seq);
     const k = update.knobs;
-    const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, { qp: k.qp, width: k.width, height: k.height, fps: k.fps });
+    const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, encodeSettings(k, opts.sourceWidth, opts.sourceHeight));
     const key = segmentKey(opts.streamId, seq);
     await deps.store.put(key, encoded.data, 'video/mp4');
     let probe: { key: string; ms: number } | undefined;

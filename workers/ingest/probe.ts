@@ -1,6 +1,6 @@
 import { macroblockDistortion } from '../../src/adapt/distortion.js';
 import type { Probe, ProbeVariant } from '../../src/adapt/probe.js';
-import { encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
+import { encodeSettings, encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
 import { KNOB_NAMES, referenceSetting, type KnobName, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 
@@ -42,11 +42,15 @@ export function cheaperSettings(current: KnobSetting, spaces: KnobSpaces): Parti
 export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ probe: Probe; ms: number }> {
   const t0 = performance.now();
   const cheaper = cheaperSettings(p.current, p.spaces);
+  // No region of interest yet (the stream's first results are not in): nothing to probe for roi.
+  if (p.current.roiMask === undefined) delete cheaper.roi;
   const knobs = Object.keys(cheaper) as KnobName[];
-  const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight));
+  // Each variant changes one knob and keeps the others, the region of interest included.
+  const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight, p.current.roiMask));
   const needRef = p.refBytes === undefined;
   const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
-  const encoded = await media.encodeMany(p.frames, p.inputFps, needRef ? [...variants, ref] : variants);
+  const settings = (needRef ? [...variants, ref] : variants).map((v) => encodeSettings(v, p.sourceWidth, p.sourceHeight));
+  const encoded = await media.encodeMany(p.frames, p.inputFps, settings);
   const size = p.analysisSize ?? { width: p.sourceWidth, height: p.sourceHeight };
   const { decoded, scaled: reference } = await media.decodeAndScale([p.currentData, ...encoded.slice(0, variants.length)], p.frames, size);
   const source = { width: p.sourceWidth, height: p.sourceHeight };
@@ -54,6 +58,7 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
     qp: k.qp,
     resolution: k.resolution,
     fps: k.fps,
+    roi: k.roi,
     bytes,
     distortion: Array.from(macroblockDistortion(frames, reference, source), (v) => Math.round(v)),
   });
