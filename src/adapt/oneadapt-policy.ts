@@ -78,6 +78,7 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
   return {
     name: spec ? `oneadapt:${spec}` : 'oneadapt',
     needsGradients: true,
+    probedKnobs: params.knobs,
     initial: (ctx) => {
       const state = init();
       return { state, setting: settingFromState(state.x, ctx.spaces) };

@@ -1,4 +1,4 @@
-import type { KnobSetting, KnobSpaces } from '../knobs/space.js';
+import type { KnobName, KnobSetting, KnobSpaces } from '../knobs/space.js';
 import type { KnobTerms } from './accgrad.js';
 
 /** What a policy learns about one processed segment. */
@@ -54,6 +54,8 @@ export interface Policy<S = unknown> {
   readonly name: string;
   /** Whether segments need the ingest's probe and the worker's gradient sample. */
   readonly needsGradients?: boolean;
+  /** The knobs whose cheaper variant the probe must encode (default: every knob). */
+  readonly probedKnobs?: readonly KnobName[];
   initial(ctx: PolicyContext): PolicyDecision<S>;
   step(state: S, feedback: SegmentFeedback, ctx: PolicyContext): PolicyDecision<S>;
   /** Takes a ProfileResponse to the last decision's `profile`; may ask for another round. */

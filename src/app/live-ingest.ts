@@ -58,6 +58,7 @@ export async function ingestSource(config: Config, opts: LiveIngestOptions): Pro
         lockstep: opts.lockstep ?? !isUrl(opts.source),
         auditEvery: opts.auditEvery,
         probeEvery: policy.needsGradients ? config.probeEvery : 0,
+        probeKnobs: policy.probedKnobs,
         analysisSize: analysisSize(resolveModel(config.model, config.modelsDir), info.width, info.height),
         signal: opts.signal,
       },

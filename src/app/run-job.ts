@@ -117,6 +117,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
               lockstep: opts.lockstep ?? true,
               auditEvery: opts.auditEvery ?? 1,
               probeEvery: policy.needsGradients ? (opts.probeEvery ?? 1) : 0,
+              probeKnobs: policy.probedKnobs,
               analysisSize: analysisSize(model.spec, s.info.width, s.info.height),
               maxSegments: opts.maxSegments,
             },

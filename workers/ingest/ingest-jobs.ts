@@ -88,6 +88,7 @@ export async function processIngestJob(deps: IngestJobDeps, job: IngestJob): Pro
       lockstep: true,
       auditEvery: 0,
       probeEvery: policy.needsGradients ? deps.probeEvery : 0,
+      probeKnobs: policy.probedKnobs,
       analysisSize: analysisSize(resolveModel(job.model, deps.modelsDir), info.width, info.height),
     });
     return { segments: summary.segments };

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
-import { referenceSetting, type KnobSpaces } from '../../src/knobs/space.js';
+import { referenceSetting, type KnobName, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { segmentJobId } from '../../src/queue/names.js';
 import type { SegmentJob } from '../../src/queue/schemas.js';
@@ -35,6 +35,8 @@ export interface IngestOptions {
   auditEvery: number;
   /** Compute the InputGrad probe every N segments (0 = never; adaptive policies need it). */
   probeEvery?: number;
+  /** Knobs the probe varies (the policy's adapting ones); default every knob. */
+  probeKnobs?: readonly KnobName[];
   /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
   refEvery?: number;
   /** Size probes compare frames at (the DNN's view; see models/analysis-size). */
@@ -96,6 +98,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
         sourceHeight: opts.sourceHeight,
         refBytes,
         analysisSize: opts.analysisSize,
+        knobs: opts.probeKnobs,
       });
       refBytes = r.probe.refBytes;
       probes++;

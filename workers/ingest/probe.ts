@@ -16,6 +16,8 @@ export interface ProbeInput {
   sourceHeight: number;
   /** Reference bytes from an earlier probe; undefined → encode the reference now. */
   refBytes?: number;
+  /** Knobs to probe (the policy's adapting ones); default every knob. */
+  knobs?: readonly KnobName[];
   /**
    * Size the frames are compared at: what the DNN sees (its input size), never more than the
    * source. Default: the source size.
@@ -44,6 +46,8 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
   const cheaper = cheaperSettings(p.current, p.spaces);
   // No region of interest yet (the stream's first results are not in): nothing to probe for roi.
   if (p.current.roiMask === undefined) delete cheaper.roi;
+  // A knob the policy holds fixed needs no variant: its gradient would go unused.
+  for (const k of KNOB_NAMES) if (p.knobs && !p.knobs.includes(k)) delete cheaper[k];
   const knobs = Object.keys(cheaper) as KnobName[];
   // Each variant changes one knob and keeps the others, the region of interest included.
   const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight, p.current.roiMask));
