@@ -66,9 +66,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const started = performance.now();
   const log = o.log ?? (() => undefined);
   const config = o.config ?? loadConfig();
-  // The offline lab caches outcomes per (segment, setting); a region-of-interest encode also
-  // depends on the run's own earlier detections, so the bench compares the other three knobs.
-  const spaces = { ...DEFAULT_SPACES, roi: [0] };
+  // The grid and the profiling baselines keep roi at 0; OneAdapt (and `fixed:…,roi=n`) encode
+  // with the region their own run's detections give, as the worker would send it.
+  const spaces = DEFAULT_SPACES;
   const segS = config.segmentSeconds;
   const { runs, showGrid } = expandRuns(o.policies, o.lambdas, o.resources);
   const needsGradients = runs.some((r) => policyFromSpec(r.spec).needsGradients);

@@ -1,6 +1,6 @@
 import type { KnobTerms } from '../adapt/accgrad.js';
 import type { Policy, PolicyContext, ProfileRequest, ProfileResponse } from '../adapt/policy.js';
-import { sameSetting, type KnobSetting } from '../knobs/space.js';
+import { sameSetting, type KnobName, type KnobSetting } from '../knobs/space.js';
 
 /** A segment encoded, decoded and inferred at one configuration. */
 export interface SegmentOutcome {
@@ -17,10 +17,18 @@ export interface SegmentOutcome {
 export interface StreamPort<O extends SegmentOutcome = SegmentOutcome> {
   segments: number;
   ctx: PolicyContext;
-  evaluate(seq: number, setting: KnobSetting): Promise<O>;
-  /** The InputGrad probe and the fused-gradient sample of the segment as encoded. */
-  gradients(seq: number, setting: KnobSetting, outcome: O): Promise<{ terms: KnobTerms[]; probeMs: number; gradMs: number; proxy: number }>;
+  /** `roiMask`: the run's region of interest (knobs/roi wire form), for settings with roi > 0. */
+  evaluate(seq: number, setting: KnobSetting, roiMask?: string): Promise<O>;
+  /** The InputGrad probe (of `knobs`, default all) and the fused-gradient sample of the segment as encoded. */
+  gradients(
+    seq: number,
+    setting: KnobSetting,
+    outcome: O,
+    opts?: { roiMask?: string; knobs?: readonly KnobName[] },
+  ): Promise<{ terms: KnobTerms[]; probeMs: number; gradMs: number; proxy: number; saliency?: Float32Array }>;
   profile(request: ProfileRequest): Promise<{ response: ProfileResponse; ms: number }>;
+  /** The region of interest the worker would send after this outcome (absent: the port has none). */
+  region?(outcome: O, saliency?: Float32Array): string;
 }
 
 export interface TraceRow<O extends SegmentOutcome = SegmentOutcome> {
@@ -56,10 +64,17 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
   let version = 0;
   const trace: PolicyTrace<O> = { policy: policy.name, rows: [], adaptationDelaysS: [], updates: [] };
   const wholeSlots = Math.round(ctx.spaces.fps[0] * segS);
+  // As the coordinator: the region of interest goes with the knobs when the ingest uses it.
+  const probesRoi = policy.needsGradients === true && (policy.probedKnobs ?? ['roi']).includes('roi') && ctx.spaces.roi.length > 1;
+  let region: string | undefined;
   for (let seq = 0; seq < port.segments; seq++) {
-    const outcome = await port.evaluate(seq, setting);
+    const outcome = await port.evaluate(seq, setting, setting.roi > 0 ? region : undefined);
     // As at the ingest: a partial segment is not probed (its bytes would not compare).
-    const grad = policy.needsGradients && outcome.slots === wholeSlots ? await port.gradients(seq, setting, outcome) : undefined;
+    const grad =
+      policy.needsGradients && outcome.slots === wholeSlots
+        ? await port.gradients(seq, setting, outcome, { roiMask: setting.roi > 0 || probesRoi ? region : undefined, knobs: policy.probedKnobs })
+        : undefined;
+    region = port.region?.(outcome, grad?.saliency);
     decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: outcome.f1, gradients: grad?.terms }, ctx);
     let profileMs = 0;
     let profileFrames = 0;

@@ -20,9 +20,9 @@ export const DEFAULT_BENCH_GRID: BenchGrid = {
   fpsLadder: [...DEFAULT_SPACES.fps],
 };
 
-/** `qp=28,resolution=0.67,fps=5`: a cache key, and after `fixed:` a policy spec. */
+/** `qp=28,resolution=0.67,fps=5` (`,roi=8` when set): a cache key, and after `fixed:` a policy spec. */
 export function settingKey(s: KnobSetting): string {
-  return `qp=${s.qp},resolution=${s.resolution},fps=${s.fps}`;
+  return `qp=${s.qp},resolution=${s.resolution},fps=${s.fps}${s.roi > 0 ? `,roi=${s.roi}` : ''}`;
 }
 
 /** The grid's configurations, the reference first, no duplicates. */

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { segmentF1 } from '../accuracy/f1.js';
 import type { ProfileRequest } from '../adapt/policy.js';
-import { encodedKnobs } from '../knobs/encode.js';
+import { encodeSettings, encodedKnobs } from '../knobs/encode.js';
+import { encodeRoiMask } from '../knobs/roi.js';
 import { referenceSetting, type KnobSetting, type KnobSpaces } from '../knobs/space.js';
 import type { MediaPort, RawFrame } from '../media/types.js';
 import { proxyValue } from '../models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../models/types.js';
-import type { SegmentProcessor } from '../../workers/inference/segment-processor.js';
+import { regionOfInterest, type SegmentProcessor } from '../../workers/inference/segment-processor.js';
 import { analysisSize } from '../models/analysis-size.js';
 import { computeProbe } from '../../workers/ingest/probe.js';
 import type { SegmentOutcome, StreamPort } from './drive.js';
@@ -53,19 +54,21 @@ export class SegmentLab {
     return this.footage.segments.length;
   }
 
-  private key(seq: number, s: KnobSetting): string {
-    return `${seq}|${settingKey(s)}`;
+  /** A region-of-interest encode also depends on its region; one at roi 0 does not. */
+  private key(seq: number, s: KnobSetting, roiMask?: string): string {
+    return `${seq}|${settingKey(s)}${s.roi > 0 && roiMask !== undefined ? `|${roiMask}` : ''}`;
   }
 
   /** Encodes and decodes the missing configurations of a segment (two ffmpeg processes). */
-  private async transcode(seq: number, settings: KnobSetting[]): Promise<{ data: Buffer; frames: RawFrame[]; encodeMs: number; decodeMs: number }[]> {
+  private async transcode(seq: number, settings: KnobSetting[], roiMask?: string): Promise<{ data: Buffer; frames: RawFrame[]; encodeMs: number; decodeMs: number }[]> {
     const { media, analysisFps } = this.deps;
     const { width, height } = this.footage;
     const t0 = performance.now();
-    const encoded = await media.encodeMany(this.footage.segments[seq], analysisFps, settings.map((s) => {
-      const k = encodedKnobs(s, width, height);
-      return { qp: k.qp, width: k.width, height: k.height, fps: k.fps };
-    }));
+    const encoded = await media.encodeMany(
+      this.footage.segments[seq],
+      analysisFps,
+      settings.map((s) => encodeSettings(encodedKnobs(s, width, height, roiMask), width, height)),
+    );
     const t1 = performance.now();
     const decoded = await media.decodeMany(encoded, { width: this.fit.width, height: this.fit.height });
     const t2 = performance.now();
@@ -95,20 +98,20 @@ export class SegmentLab {
     return this.evaluateMany(seq, [referenceSetting(this.deps.spaces)]).then((r) => r[0]);
   }
 
-  /** Measures several configurations of one segment, batching whatever is not cached yet. */
-  async evaluateMany(seq: number, settings: KnobSetting[]): Promise<LabOutcome[]> {
+  /** Measures several configurations of one segment (with one region), batching whatever is not cached yet. */
+  async evaluateMany(seq: number, settings: KnobSetting[], roiMask?: string): Promise<LabOutcome[]> {
     const ref = referenceSetting(this.deps.spaces);
     const refKey = this.key(seq, ref);
-    const missing = settings.filter((s, i) => !this.cache.has(this.key(seq, s)) && settings.findIndex((o) => settingKey(o) === settingKey(s)) === i);
-    if (!this.cache.has(refKey) && !missing.some((s) => this.key(seq, s) === refKey)) missing.unshift(ref);
+    const missing = settings.filter((s, i) => !this.cache.has(this.key(seq, s, roiMask)) && settings.findIndex((o) => settingKey(o) === settingKey(s)) === i);
+    if (!this.cache.has(refKey) && !missing.some((s) => this.key(seq, s, roiMask) === refKey)) missing.unshift(ref);
     if (missing.length > 0) {
-      const batch = this.transcode(seq, missing);
+      const batch = this.transcode(seq, missing, roiMask);
       // Inference runs one configuration after another; the reference goes first (ground truth).
-      const refPromise = this.cache.get(refKey) ?? batch.then((ts) => this.infer(seq, ts[missing.findIndex((s) => this.key(seq, s) === refKey)]));
+      const refPromise = this.cache.get(refKey) ?? batch.then((ts) => this.infer(seq, ts[missing.findIndex((s) => this.key(seq, s, roiMask) === refKey)]));
       this.cache.set(refKey, refPromise);
       let chain: Promise<unknown> = refPromise;
       missing.forEach((s, i) => {
-        const key = this.key(seq, s);
+        const key = this.key(seq, s, roiMask);
         if (key === refKey) return;
         const p = chain.then(async () => this.infer(seq, (await batch)[i], (await refPromise).detections));
         chain = p;
@@ -117,11 +120,11 @@ export class SegmentLab {
       // A failure belongs to every configuration of the batch; keep it from going unobserved.
       chain.catch(() => undefined);
     }
-    return Promise.all(settings.map((s) => this.cache.get(this.key(seq, s))!));
+    return Promise.all(settings.map((s) => this.cache.get(this.key(seq, s, roiMask))!));
   }
 
-  evaluate(seq: number, setting: KnobSetting): Promise<LabOutcome> {
-    return this.evaluateMany(seq, [setting]).then((r) => r[0]);
+  evaluate(seq: number, setting: KnobSetting, roiMask?: string): Promise<LabOutcome> {
+    return this.evaluateMany(seq, [setting], roiMask).then((r) => r[0]);
   }
 
   /** A policy's view of this video; `refEvery` re-measures the reference size as the ingest does. */
@@ -133,20 +136,22 @@ export class SegmentLab {
     return {
       segments: this.segments,
       ctx: { spaces, sourceWidth: width, sourceHeight: height, segmentSeconds },
-      evaluate: (seq, setting) => this.evaluate(seq, setting),
-      gradients: async (seq, setting, outcome) => {
+      evaluate: (seq, setting, roiMask) => this.evaluate(seq, setting, roiMask),
+      region: (outcome, saliency) => encodeRoiMask(regionOfInterest(outcome.detections, this.deps.classes, width, height, saliency)),
+      gradients: async (seq, setting, outcome, opts = {}) => {
         if (probes++ % refEvery === 0) refBytes = undefined;
         const { probe, ms } = await computeProbe(media, {
           seq,
           frames: this.footage.segments[seq],
           inputFps: analysisFps,
-          current: encodedKnobs(setting, width, height),
+          current: encodedKnobs(setting, width, height, opts.roiMask),
           currentData: outcome.data,
           spaces,
           sourceWidth: width,
           sourceHeight: height,
           refBytes,
           analysisSize: analysisSize(this.deps.model, width, height),
+          knobs: opts.knobs,
         });
         refBytes = probe.refBytes;
         // The worker samples the segment's last frame as it decoded it.
@@ -156,7 +161,7 @@ export class SegmentLab {
         const last = frames.length - 1;
         const g = await processor.sampleGradient(frames[last], outcome.detections[Math.max(0, last - 1)], this.fit, probe);
         const forwardMs = outcome.inferMs / Math.max(1, outcome.frames);
-        return { terms: g.terms, probeMs: ms, gradMs: last > 0 ? Math.max(0, g.ms - forwardMs) : g.ms, proxy: g.proxy };
+        return { terms: g.terms, probeMs: ms, gradMs: last > 0 ? Math.max(0, g.ms - forwardMs) : g.ms, proxy: g.proxy, saliency: g.saliency };
       },
       profile: async (request: ProfileRequest) => {
         const [ref, ...rs] = await this.evaluateMany(request.seq, [referenceSetting(spaces), ...request.settings]);

@@ -38,7 +38,7 @@ describe.skipIf(missing.length > 0)(`oneadapt bench on a short clip${missing.len
       'node', 'oneadapt', 'bench', CLIP,
       '--max-segments', '5',
       '--grid-qp', '20,32,44', '--grid-resolution', '1,0.53', '--grid-fps', '10,5', '--grid-fps-ladder', '10,5',
-      '--policies', 'fixed fixed:qp=28 awstream:qp=20+32+44,resolution=1+0.53,spare=60 chameleon:spare=60 oneadapt',
+      '--policies', 'fixed fixed:qp=28 fixed:qp=20,roi=12 awstream:qp=20+32+44,resolution=1+0.53,spare=60 chameleon:spare=60 oneadapt',
       '--lambdas', 'oneadapt=1e5;awstream=0.2;chameleon=0.2',
       '--out', out,
     ]);
@@ -74,6 +74,16 @@ describe.skipIf(missing.length > 0)(`oneadapt bench on a short clip${missing.len
     expect(oneadapt.overheadMsPerS).toBeGreaterThan(0);
     const aw = s.rows.find((r: { policy: string; resource: string }) => r.policy === 'awstream' && r.resource === 'bw');
     expect(aw.profileFramesPerS).toBeGreaterThan(0);
+  });
+
+  it('encodes region-of-interest runs with the region of their own previous segment', async () => {
+    type Rows = { perSegment: { seq: number; bytes: number; knobs: { roi: number } }[] };
+    const read = async (name: string) => JSON.parse(await readFile(path.join(out, 'reports', 'highway-320x240', name), 'utf8')) as Rows;
+    const [roi, ref] = [await read('fixed_qp_20_roi_12.json'), await read('fixed_qp_20_resolution_1_fps_10.json')];
+    expect(roi.perSegment.every((r) => r.knobs.roi === 12)).toBe(true);
+    // No region before the first segment's detections: the reference encode itself.
+    expect(roi.perSegment[0].bytes).toBe(ref.perSegment[0].bytes);
+    for (const r of roi.perSegment.slice(1)) expect(r.bytes).toBeLessThan(0.9 * ref.perSegment[r.seq].bytes);
   });
 
   it('writes summary.md with the table', async () => {
