@@ -3,7 +3,7 @@
  * probe's grid). Macroblocks outside it are encoded `roi` QP steps coarser (the `roi` knob).
  * Pure: masks, their wire form, and the rectangles an encoder is given.
  */
-import type { Box } from '../models/types.js';
+import type { Box, Detection } from '../models/types.js';
 
 export const MB = 16;
 
@@ -147,4 +147,23 @@ export function dilateMask(mask: Uint8Array, grid: MacroblockGrid, steps: number
 export function unionMask(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length !== b.length) throw new Error(`masks of ${a.length} and ${b.length} macroblocks cannot be joined`);
   return a.map((v, i) => (v || b[i] ? 1 : 0));
+}
+
+/** Pixels the region of interest reaches beyond a box: half a macroblock, for motion between segments. */
+const ROI_PAD = 8;
+/** Share of the saliency mass the region keeps, and how far (macroblocks) it grows for motion. */
+const ROI_SALIENCY_MASS = 0.7;
+const ROI_SALIENCY_GROW = 2;
+
+/**
+ * The next segments' region of interest: wherever this segment saw objects of interest and,
+ * when a gradient was sampled, the macroblocks holding most of the saliency (the context the
+ * detector looks at too). Outside it the roi knob coarsens; the probe measures what that costs
+ * where the DNN looks, so the region and the knob's gradient agree.
+ */
+export function regionOfInterest(detections: readonly Detection[][], classes: ReadonlySet<number>, width: number, height: number, saliency?: Float32Array): Uint8Array {
+  const boxes = detections.flatMap((ds) => ds.filter((d) => classes.has(d.cls)).map((d) => d.box));
+  const fromBoxes = roiMaskFromBoxes(boxes, width, height, ROI_PAD);
+  if (!saliency) return fromBoxes;
+  return unionMask(fromBoxes, dilateMask(salientMask(saliency, ROI_SALIENCY_MASS), macroblockGrid(width, height), ROI_SALIENCY_GROW));
 }

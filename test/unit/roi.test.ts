@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
-import { decodeRoiMask, dilateMask, encodeRoiMask, macroblockGrid, roiMaskFromBoxes, roiRects, salientMask, unionMask } from '../../src/knobs/roi.js';
-import { regionOfInterest } from '../../workers/inference/segment-processor.js';
+import { decodeRoiMask, dilateMask, encodeRoiMask, macroblockGrid, regionOfInterest, roiMaskFromBoxes, roiRects, salientMask, unionMask } from '../../src/knobs/roi.js';
 import { parseSetting, parseSpaces, referenceSetting } from '../../src/knobs/space.js';
 import { regionFilters, segmentCodecOptions } from '../../src/media/filters.js';
 

@@ -5,31 +5,12 @@ import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
 import { validateProbe, type Probe } from '../../src/adapt/probe.js';
 import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../src/autodiff/index.js';
-import { dilateMask, encodeRoiMask, macroblockGrid, roiMaskFromBoxes, salientMask, unionMask } from '../../src/knobs/roi.js';
+import { encodeRoiMask, regionOfInterest } from '../../src/knobs/roi.js';
 import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
 import type { ResultJob, SegmentJob } from '../../src/queue/schemas.js';
 import { resultsKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
-
-/** Pixels the region of interest reaches beyond a box: half a macroblock, for motion between segments. */
-const ROI_PAD = 8;
-/** Share of the saliency mass the region keeps, and how far (macroblocks) it grows for motion. */
-const ROI_SALIENCY_MASS = 0.7;
-const ROI_SALIENCY_GROW = 2;
-
-/**
- * The next segments' region of interest: wherever this segment saw objects of interest and,
- * when a gradient was sampled, the macroblocks holding most of the saliency (the context the
- * detector looks at too). Outside it the roi knob coarsens; the probe measures what that costs
- * where the DNN looks, so the region and the knob's gradient agree.
- */
-export function regionOfInterest(detections: Detection[][], classes: ReadonlySet<number>, width: number, height: number, saliency?: Float32Array): Uint8Array {
-  const boxes = detections.flatMap((ds) => ds.filter((d) => classes.has(d.cls)).map((d) => d.box));
-  const fromBoxes = roiMaskFromBoxes(boxes, width, height, ROI_PAD);
-  if (!saliency) return fromBoxes;
-  return unionMask(fromBoxes, dilateMask(salientMask(saliency, ROI_SALIENCY_MASS), macroblockGrid(width, height), ROI_SALIENCY_GROW));
-}
 
 /** Input that no retry can fix (corrupt or missing segment): the job fails with this reason. */
 export class BadSegmentError extends Error {
