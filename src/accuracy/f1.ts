@@ -47,11 +47,15 @@ export function expandToSlots(perFrame: Detection[][], slots: number): Detection
   return Array.from({ length: slots }, (_, i) => perFrame[Math.min(perFrame.length - 1, Math.floor((i * perFrame.length) / slots))]);
 }
 
-/** Mean per-slot F1 of a segment against the reference's per-slot detections. */
-export function segmentF1(predicted: Detection[][], reference: Detection[][], classes?: ReadonlySet<number>): number {
+/**
+ * Mean per-slot F1 of a segment against the reference's per-slot detections, both restricted
+ * to the classes of interest and to scores above `minScore` (the model's decision threshold:
+ * weaker outputs feed the accuracy proxy but are not reported objects).
+ */
+export function segmentF1(predicted: Detection[][], reference: Detection[][], classes?: ReadonlySet<number>, minScore = 0): number {
   const slots = reference.length;
   if (slots === 0) return 1;
-  const keep = (ds: Detection[]) => (classes ? ds.filter((d) => classes.has(d.cls)) : ds);
+  const keep = (ds: Detection[]) => ds.filter((d) => (!classes || classes.has(d.cls)) && d.score > minScore);
   const pred = expandToSlots(predicted, slots);
   let sum = 0;
   for (let i = 0; i < slots; i++) sum += frameF1(keep(pred[i]), keep(reference[i])).f1;

@@ -83,7 +83,7 @@ export class SegmentLab {
       bytes: t.data.length,
       frames: t.frames.length,
       slots,
-      f1: segmentF1(r.detections, reference ?? r.detections, classes),
+      f1: segmentF1(r.detections, reference ?? r.detections, classes, this.deps.model.decisionThreshold),
       proxy: r.detections.reduce((s, ds) => s + proxyValue(ds, classes), 0) / Math.max(1, t.frames.length),
       inferMs: r.inferMs,
       encodeMs: t.encodeMs,

@@ -33,6 +33,7 @@ export function fastestDetSpec(opts: { name: string; path: string; size: number;
     classNames: opts.classNames,
     pixelScale: 1,
     scoreThreshold: 0.3,
+    decisionThreshold: 0.5,
     defaultClassesOfInterest: [0, 1, 2, 3, 5, 7],
     fitSize(fw, fh): FitSize {
       return { width: size, height: size, transform: { scaleX: size / fw, scaleY: size / fh, padX: 0, padY: 0 } };

@@ -51,6 +51,11 @@ export interface ModelSpec {
   pixelScale: number;
   /** Detections below this score are dropped (the proxy counts only what is kept). */
   scoreThreshold: number;
+  /**
+   * Score above which an object counts as detected: accuracy (F1) compares only these, as the
+   * method's authors measure it; the proxy's sigmoid is centred on it (models/proxy).
+   */
+  decisionThreshold: number;
   defaultClassesOfInterest: number[];
   fitSize(frameWidth: number, frameHeight: number): FitSize;
   /** Frame (any size; resized if it does not match `fit`) → NCHW float input. */

@@ -27,6 +27,7 @@ export function ultraFaceSpec(opts: { name: string; path: string }): ModelSpec {
     classNames: ['face'],
     pixelScale: 255 / 128,
     scoreThreshold: 0.3,
+    decisionThreshold: 0.5,
     defaultClassesOfInterest: [0],
     fitSize(fw, fh): FitSize {
       return { width, height, transform: { scaleX: width / fw, scaleY: height / fh, padX: 0, padY: 0 } };

@@ -38,6 +38,7 @@ export function yoloxSpec(opts: { name: string; path: string; size: number; clas
     classNames: opts.classNames,
     pixelScale: 255,
     scoreThreshold: 0.3,
+    decisionThreshold: 0.5,
     defaultClassesOfInterest: [0, 1, 2, 3, 5, 7],
     fitSize(fw, fh): FitSize {
       const r = Math.min(size / fw, size / fh);

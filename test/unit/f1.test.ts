@@ -32,4 +32,14 @@ describe('F1 against reference detections', () => {
   it('restricts to the classes of interest', () => {
     expect(segmentF1([[det(2, 0), det(40, 30)]], [[det(2, 0)]], new Set([2]))).toBe(1);
   });
+
+  it('counts only objects above the decision threshold, on both sides', () => {
+    const weak = { ...det(2, 60), score: 0.4 };
+    const strong = { ...det(2, 0), score: 0.9 };
+    // A weak extra box on either side is no error at 0.5, and is one at the output threshold.
+    expect(segmentF1([[strong, weak]], [[strong]], new Set([2]), 0.5)).toBe(1);
+    expect(segmentF1([[strong]], [[strong, weak]], new Set([2]), 0.5)).toBe(1);
+    expect(segmentF1([[strong, weak]], [[strong]], new Set([2]))).toBeCloseTo(2 / 3);
+    expect(segmentF1([[weak]], [[strong]], new Set([2]), 0.5)).toBe(0);
+  });
 });

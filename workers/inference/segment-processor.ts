@@ -159,7 +159,7 @@ export class SegmentProcessor {
     if (job.auditKey) {
       const refFrames = await this.decode(job.auditKey, fit, job.slots);
       const ref = await this.inferFrames(refFrames, fit, job.sourceWidth, job.sourceHeight);
-      f1 = segmentF1(main.detections, ref.detections, classes);
+      f1 = segmentF1(main.detections, ref.detections, classes, model.decisionThreshold);
     }
 
     const key = resultsKey(job.streamId, job.seq);
