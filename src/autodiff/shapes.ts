@@ -207,7 +207,6 @@ function inferNode(n: NodeProto, shapes: Map<string, number[]>, dtypes: Map<stri
         if (ss.every((s) => s)) out = broadcastShapes(...(ss as number[][]));
         if (['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or'].includes(op)) dtype = DT.BOOL;
         if (op === 'Where') dtype = dtypes.get(inputs[1]) ?? DT.FLOAT;
-        if (op === 'Pow') dtype = dt0;
         break;
       }
       case 'Conv': {
