@@ -61,3 +61,12 @@ export interface Policy<S = unknown> {
   /** Takes a ProfileResponse to the last decision's `profile`; may ask for another round. */
   profiled?(state: S, response: ProfileResponse, ctx: PolicyContext): PolicyDecision<S>;
 }
+
+/**
+ * Whether the region of interest goes with a setting to the ingest: it encodes with it
+ * (roi > 0) or probes one step up the roi ladder (a gradient policy that adapts roi).
+ */
+export function carriesRegion(policy: Policy, setting: KnobSetting, spaces: KnobSpaces): boolean {
+  if (setting.roi > 0) return true;
+  return policy.needsGradients === true && (policy.probedKnobs ?? ['roi']).includes('roi') && spaces.roi.length > 1;
+}

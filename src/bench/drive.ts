@@ -1,5 +1,5 @@
 import type { KnobTerms } from '../adapt/accgrad.js';
-import type { Policy, PolicyContext, ProfileRequest, ProfileResponse } from '../adapt/policy.js';
+import { carriesRegion, type Policy, type PolicyContext, type ProfileRequest, type ProfileResponse } from '../adapt/policy.js';
 import { sameSetting, type KnobName, type KnobSetting } from '../knobs/space.js';
 
 /** A segment encoded, decoded and inferred at one configuration. */
@@ -64,15 +64,14 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
   let version = 0;
   const trace: PolicyTrace<O> = { policy: policy.name, rows: [], adaptationDelaysS: [], updates: [] };
   const wholeSlots = Math.round(ctx.spaces.fps[0] * segS);
-  // As the coordinator: the region of interest goes with the knobs when the ingest uses it.
-  const probesRoi = policy.needsGradients === true && (policy.probedKnobs ?? ['roi']).includes('roi') && ctx.spaces.roi.length > 1;
+  // The run's region of interest, from its previous segment, as the worker would send it.
   let region: string | undefined;
   for (let seq = 0; seq < port.segments; seq++) {
     const outcome = await port.evaluate(seq, setting, setting.roi > 0 ? region : undefined);
     // As at the ingest: a partial segment is not probed (its bytes would not compare).
     const grad =
       policy.needsGradients && outcome.slots === wholeSlots
-        ? await port.gradients(seq, setting, outcome, { roiMask: setting.roi > 0 || probesRoi ? region : undefined, knobs: policy.probedKnobs })
+        ? await port.gradients(seq, setting, outcome, { roiMask: carriesRegion(policy, setting, ctx.spaces) ? region : undefined, knobs: policy.probedKnobs })
         : undefined;
     region = port.region?.(outcome, grad?.saliency);
     decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: outcome.f1, gradients: grad?.terms }, ctx);

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { policyFromSpec } from '../../src/adapt/policies.js';
-import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
+import { carriesRegion, type PolicyContext, type SegmentFeedback } from '../../src/adapt/policy.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 
 const ctx: PolicyContext = { spaces: DEFAULT_SPACES, sourceWidth: 320, sourceHeight: 240 };
 const fb = (seq: number): SegmentFeedback => ({ seq, setting: { qp: 20, resolution: 1, fps: 10, roi: 0 }, bytes: 1, frames: 10, proxy: 1, f1: 1 });
 
 describe('policies', () => {
+  it('send the region of interest only where the ingest uses it', () => {
+    const ref = fb(0).setting;
+    expect(carriesRegion(policyFromSpec('fixed:'), ref, DEFAULT_SPACES)).toBe(false);
+    expect(carriesRegion(policyFromSpec('fixed:roi=8'), { ...ref, roi: 8 }, DEFAULT_SPACES)).toBe(true);
+    expect(carriesRegion(policyFromSpec('oneadapt'), ref, DEFAULT_SPACES)).toBe(true);
+    expect(carriesRegion(policyFromSpec('oneadapt:knobs=qp+fps'), ref, DEFAULT_SPACES)).toBe(false);
+    expect(carriesRegion(policyFromSpec('oneadapt'), ref, { ...DEFAULT_SPACES, roi: [0] })).toBe(false);
+  });
+
   it('fixed holds its setting', () => {
     const p = policyFromSpec('fixed:qp=36,fps=5');
     const init = p.initial(ctx);

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { policyFromSpec } from '../../src/adapt/policies.js';
-import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
+import { carriesRegion, type PolicyContext, type SegmentFeedback } from '../../src/adapt/policy.js';
 import { encodedKnobs, knobsLabel, type KnobsLabel } from '../../src/knobs/encode.js';
 import type { KnobSpaces } from '../../src/knobs/space.js';
 import { RESULT_QUEUE } from '../../src/queue/names.js';
@@ -86,9 +86,7 @@ export class Coordinator {
       error: result.error,
     };
     const decision = result.error ? undefined : policy.step(state, feedback, ctx);
-    // The region of interest travels with the knobs whenever the ingest uses it: to encode
-    // (roi > 0) or to probe one step up the roi ladder (adaptive policies).
-    const usesMask = decision !== undefined && (decision.setting.roi > 0 || (policy.needsGradients === true && ctx.spaces.roi.length > 1));
+    const usesMask = decision !== undefined && carriesRegion(policy, decision.setting, ctx.spaces);
     const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
     const outcome = await this.streams.commit(result.streamId, result.seq, decision ? decision.state : state, knobs);
     if (!outcome.consumed) return 'stale';
