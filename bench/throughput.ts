@@ -11,10 +11,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ensureServices } from '../src/app/services.js';
-import { startRoles } from '../src/app/roles.js';
-import { createRuntime } from '../src/app/runtime.js';
-import { streamIdFor } from '../src/app/run-job.js';
+import { ensureServices } from '../app/embedded-services.js';
+import { startRoles } from '../app/roles.js';
+import { createRuntime } from '../app/runtime.js';
+import { streamIdFor } from '../app/run-job.js';
 import { loadConfig } from '../src/config/config.js';
 import { encodedKnobs } from '../src/knobs/encode.js';
 import { DEFAULT_SPACES, referenceSetting } from '../src/knobs/space.js';

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { redisAnswersPing, startLocalRedis } from '../src/storage/local-redis.js';
-import { startLocalS3Server } from '../src/storage/local-s3-server.js';
+import { redisAnswersPing, startLocalRedis } from '../src/embedded/local-redis.js';
+import { startLocalS3Server } from '../src/embedded/local-s3-server.js';
 
 declare module 'vitest' {
   interface ProvidedContext {

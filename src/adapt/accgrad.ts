@@ -1,5 +1,5 @@
 import type { KnobName } from '../knobs/space.js';
-import type { Probe, ProbeVariant } from './probe.js';
+import type { Probe, ProbeVariant } from './inputgrad-probe.js';
 
 /** Per-knob terms the coordinator turns into a gradient (see knobGradient). */
 export interface KnobTerms {

@@ -7,7 +7,7 @@ import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { decodeAndScale, decodeMany, encodeMany, scaleFrames } from './batch.js';
 import { encodeFilterChain, fpsFilter, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
 import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
-import { probeVideo, UnreadableVideoError } from './probe.js';
+import { probeVideo, UnreadableVideoError } from './media-info.js';
 import { commonFrameSize, RawFrameSplitter, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, EncodedSegment, MediaPort, RawFrame } from './types.js';
 import { withTempDir } from './temp-dir.js';

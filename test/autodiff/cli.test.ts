@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerModelCommands } from '../../src/cli/model-command.js';
+import { registerModelCommands } from '../../app/cli/model-command.js';
 import { decodeModel } from '../../src/autodiff/onnx-io.js';
 import { modelBytes, node } from './helpers.js';
 import { writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runModelCheck } from '../../src/cli/model-command.js';
+import { runModelCheck } from '../../app/cli/model-command.js';
 import { DEFAULT_FOOTAGE, MODEL_PRESETS } from '../../src/autodiff/presets.js';
 
 const execFileP = promisify(execFile);

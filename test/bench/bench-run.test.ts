@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerBenchCommand } from '../../src/cli/bench-command.js';
+import { registerBenchCommand } from '../../app/cli/bench-command.js';
 import { defaultModelsDir } from '../../src/models/catalog.js';
 
 const CLIP = path.resolve('../shared/footage/highway-320x240.avi');

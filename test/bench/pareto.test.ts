@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lag1OracleCurve, oracleCurve, type OracleVideo } from '../../src/bench/oracle.js';
-import { costAtF1, costRatioAtEqualF1, paretoFrontier } from '../../src/bench/pareto.js';
+import { lag1OracleCurve, oracleCurve, type OracleVideo } from '../../app/comparison/oracle.js';
+import { costAtF1, costRatioAtEqualF1, paretoFrontier } from '../../app/comparison/pareto.js';
 
 describe('Pareto frontier', () => {
   const points = [

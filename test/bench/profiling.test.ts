@@ -3,7 +3,7 @@ import { awstreamPolicy } from '../../src/adapt/awstream-policy.js';
 import { chameleonPolicy } from '../../src/adapt/chameleon-policy.js';
 import type { Policy, ProfileRequest } from '../../src/adapt/policy.js';
 import { applyFromSeq, profilingDelayS, profileObjective } from '../../src/adapt/profiling.js';
-import { drivePolicy, type SegmentOutcome, type StreamPort } from '../../src/bench/drive.js';
+import { drivePolicy, type SegmentOutcome, type StreamPort } from '../../app/comparison/drive.js';
 import { DEFAULT_SPACES, type KnobSetting } from '../../src/knobs/space.js';
 
 /** A stream whose outcomes come from a table: bytes and F1 as functions of the setting. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runVideos } from '../../src/app/run-job.js';
+import { runVideos } from '../../app/run-job.js';
 import type { Report } from '../../src/report/report.js';
 import { DASHCAM, HIGHWAY, missingFootage } from '../support/footage.js';
 import { pipelineConfig } from '../support/pipeline-config.js';

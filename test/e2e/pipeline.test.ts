@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { runVideos } from '../../src/app/run-job.js';
+import { runVideos } from '../../app/run-job.js';
 import { bullConnection } from '../../src/queue/connection.js';
 import { RESULT_QUEUE, SEGMENT_QUEUE } from '../../src/queue/names.js';
 import { createS3Storage } from '../../src/storage/s3.js';

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVideos } from '../../src/app/run-job.js';
-import { startRoles, type RunningRoles } from '../../src/app/roles.js';
-import { createRuntime } from '../../src/app/runtime.js';
+import { runVideos } from '../../app/run-job.js';
+import { startRoles, type RunningRoles } from '../../app/roles.js';
+import { createRuntime } from '../../app/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { segmentJobId, SEGMENT_QUEUE } from '../../src/queue/names.js';
@@ -21,7 +21,7 @@ const run = promisify(execFile);
 
 async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' } });
+    await run(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', ...args], { env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' } });
     return { code: 0, stderr: '' };
   } catch (err) {
     const e = err as { code: number; stderr: string };

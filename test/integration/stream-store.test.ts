@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { StreamStore } from '../../src/queue/stream-store.js';
+import { StreamStore } from '../../src/queue/stream-register.js';
 import { randomPrefix } from '../support/random.js';
 
 const k = (qp: number) => ({ qp, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 });

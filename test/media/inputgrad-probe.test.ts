@@ -4,7 +4,7 @@ import { encodeRoiMask, macroblockGrid } from '../../src/knobs/roi.js';
 import { DEFAULT_SPACES, referenceSetting } from '../../src/knobs/space.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import type { RawFrame } from '../../src/media/types.js';
-import { computeProbe } from '../../workers/ingest/probe.js';
+import { computeProbe } from '../../workers/ingest/compute-probe.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 
 const media = createFfmpegMedia();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FfprobeData } from 'fluent-ffmpeg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
-import { parseRate, videoInfoFromProbe } from '../../src/media/probe.js';
+import { parseRate, videoInfoFromProbe } from '../../src/media/media-info.js';
 import { DASHCAM, HIGHWAY, missingFootage } from '../support/footage.js';
 
 function probeData(stream: Record<string, unknown>, duration: unknown = 2): FfprobeData {

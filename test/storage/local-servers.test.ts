@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redisAnswersPing, startLocalRedis } from '../../src/storage/local-redis.js';
-import { LOCAL_S3_CREDENTIALS, startLocalS3Server } from '../../src/storage/local-s3-server.js';
+import { redisAnswersPing, startLocalRedis } from '../../src/embedded/local-redis.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3Server } from '../../src/embedded/local-s3-server.js';
 import { createS3Storage } from '../../src/storage/s3.js';
 
 describe('startLocalS3Server', () => {

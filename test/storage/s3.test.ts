@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/storage/local-redis.js';
-import { LOCAL_S3_CREDENTIALS } from '../../src/storage/local-s3-server.js';
+import { freePort } from '../../src/embedded/local-redis.js';
+import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { createS3Storage, MULTIPART_THRESHOLD } from '../../src/storage/s3.js';
 import { randomPrefix } from '../support/random.js';
 import { testStore, testStoreConfig } from '../support/store.js';

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { LOCAL_S3_CREDENTIALS } from '../../src/storage/local-s3-server.js';
+import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { randomPrefix } from './random.js';
 
 /** A config on the run's Redis and S3 with its own bucket and queue prefix. */

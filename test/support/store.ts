@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { LOCAL_S3_CREDENTIALS } from '../../src/storage/local-s3-server.js';
+import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { createS3Storage, type S3StorageConfig } from '../../src/storage/s3.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { randomPrefix } from './random.js';

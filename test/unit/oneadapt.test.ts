@@ -3,7 +3,7 @@ import { knobGradient, knobTerms } from '../../src/adapt/accgrad.js';
 import { adamStep, ZERO_MOMENTS } from '../../src/adapt/adam.js';
 import { macroblockDistortion } from '../../src/adapt/distortion.js';
 import { oneAdaptPolicy, parseOneAdaptParams, type OneAdaptState } from '../../src/adapt/oneadapt-policy.js';
-import type { Probe, ProbeVariant } from '../../src/adapt/probe.js';
+import type { Probe, ProbeVariant } from '../../src/adapt/inputgrad-probe.js';
 import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 import { settingFromState } from '../../src/knobs/state.js';

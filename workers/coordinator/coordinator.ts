@@ -6,7 +6,7 @@ import type { KnobSpaces } from '../../src/knobs/space.js';
 import { RESULT_QUEUE } from '../../src/queue/names.js';
 import { resultJobSchema, type ResultJob } from '../../src/queue/schemas.js';
 import { jobPayload } from '../../src/queue/job-payload.js';
-import type { StreamStore } from '../../src/queue/stream-store.js';
+import type { StreamStore } from '../../src/queue/stream-register.js';
 
 /** One row of the report, as the coordinator saw the segment. */
 export interface SegmentRow {

@@ -1,9 +1,9 @@
 import { segmentF1 } from '../../src/accuracy/f1.js';
-import type { InferencePort } from '../../src/inference/pool.js';
+import type { InferencePort } from '../../src/onnx/pool.js';
 import { DecodeBatcher } from '../../src/media/decode-batcher.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
-import { validateProbe, type Probe } from '../../src/adapt/probe.js';
+import { validateProbe, type Probe } from '../../src/adapt/inputgrad-probe.js';
 import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../src/autodiff/index.js';
 import { encodeRoiMask, regionOfInterest } from '../../src/knobs/roi.js';
 import { proxyValue } from '../../src/models/proxy.js';

@@ -8,7 +8,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from '
 import { z } from 'zod';
 import { policyFromSpec } from '../../src/adapt/policies.js';
 import { PolicyError } from '../../src/adapt/policy-error.js';
-import { UnreadableVideoError } from '../../src/media/probe.js';
+import { UnreadableVideoError } from '../../src/media/media-info.js';
 import { analysisSize } from '../../src/models/analysis-size.js';
 import { resolveModel, UnknownModelError } from '../../src/models/catalog.js';
 import { encodedKnobs } from '../../src/knobs/encode.js';
@@ -17,7 +17,7 @@ import type { MediaPort } from '../../src/media/types.js';
 import { INGEST_QUEUE } from '../../src/queue/names.js';
 import { streamIdSchema } from '../../src/queue/schemas.js';
 import { jobPayload } from '../../src/queue/job-payload.js';
-import type { StreamStore } from '../../src/queue/stream-store.js';
+import type { StreamStore } from '../../src/queue/stream-register.js';
 import { parseS3Url } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { runIngest } from './ingest.js';

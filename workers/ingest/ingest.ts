@@ -4,10 +4,10 @@ import { referenceSetting, type KnobName, type KnobSpaces } from '../../src/knob
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { segmentJobId } from '../../src/queue/names.js';
 import type { SegmentJob } from '../../src/queue/schemas.js';
-import type { StreamStore } from '../../src/queue/stream-store.js';
+import type { StreamStore } from '../../src/queue/stream-register.js';
 import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
-import { computeProbe } from './probe.js';
+import { computeProbe } from './compute-probe.js';
 
 export interface IngestDeps {
   media: MediaPort;

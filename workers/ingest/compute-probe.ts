@@ -1,5 +1,5 @@
 import { macroblockDistortion } from '../../src/adapt/distortion.js';
-import type { Probe, ProbeVariant } from '../../src/adapt/probe.js';
+import type { Probe, ProbeVariant } from '../../src/adapt/inputgrad-probe.js';
 import { encodeSettings, encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
 import { KNOB_NAMES, referenceSetting, type KnobName, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';

@@ -1,10 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { policyFromSpec } from '../adapt/policies.js';
-import type { Config } from '../config/config.js';
-import { INGEST_QUEUE, ingestJobId } from '../queue/names.js';
-import { parseS3Url } from '../storage/keys.js';
+import { policyFromSpec } from '../src/adapt/policies.js';
+import type { Config } from '../src/config/config.js';
+import { INGEST_QUEUE, ingestJobId } from '../src/queue/names.js';
+import { parseS3Url } from '../src/storage/keys.js';
 import type { Runtime } from './runtime.js';
 import { streamIdFor } from './run-job.js';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { runBench } from '../bench/bench.js';
-import { DEFAULT_BENCH_GRID, parseLevels } from '../bench/grid.js';
-import { parseLambdas, parsePolicyList, type Resource } from '../bench/specs.js';
+import { runBench } from '../comparison/comparison.js';
+import { DEFAULT_BENCH_GRID, parseLevels } from '../comparison/grid.js';
+import { parseLambdas, parsePolicyList, type Resource } from '../comparison/specs.js';
 
 interface BenchFlags {
   policies: string[];

@@ -1,6 +1,6 @@
-import type { Config } from '../config/config.js';
-import { startLocalRedis } from '../storage/local-redis.js';
-import { LOCAL_S3_CREDENTIALS, startLocalS3Server } from '../storage/local-s3-server.js';
+import type { Config } from '../src/config/config.js';
+import { startLocalRedis } from '../src/embedded/local-redis.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3Server } from '../src/embedded/local-s3-server.js';
 
 export interface EmbeddedServices {
   /** The configuration with REDIS_URL / S3_ENDPOINT filled in from what was started. */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { archiveProgress, enqueueArchives } from '../app/enqueue.js';
-import { ingestSource } from '../app/live-ingest.js';
-import { closeOnSignals, startRoles, type RoleName } from '../app/roles.js';
-import { createRuntime } from '../app/runtime.js';
-import { loadConfig } from '../config/config.js';
+import { archiveProgress, enqueueArchives } from '../enqueue.js';
+import { ingestSource } from '../live-ingest.js';
+import { closeOnSignals, startRoles, type RoleName } from '../roles.js';
+import { createRuntime } from '../runtime.js';
+import { loadConfig } from '../../src/config/config.js';
 import { progressBar } from './progress.js';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
-import { policyFromSpec } from '../adapt/policies.js';
-import type { Config } from '../config/config.js';
-import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
-import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
-import { createFfmpegMedia } from '../media/ffmpeg.js';
-import { analysisSize } from '../models/analysis-size.js';
-import { resolveModel } from '../models/catalog.js';
-import { buildReport, type Report, type ReportRow } from '../report/report.js';
-import { runIngest } from '../../workers/ingest/ingest.js';
-import { Coordinator, startCoordinatorWorker } from '../../workers/coordinator/coordinator.js';
-import { startInferenceWorker } from '../../workers/inference/worker.js';
-import { ensureServices } from './services.js';
+import { policyFromSpec } from '../src/adapt/policies.js';
+import type { Config } from '../src/config/config.js';
+import { encodedKnobs, knobsLabel } from '../src/knobs/encode.js';
+import { DEFAULT_SPACES, type KnobSpaces } from '../src/knobs/space.js';
+import { createFfmpegMedia } from '../src/media/ffmpeg.js';
+import { analysisSize } from '../src/models/analysis-size.js';
+import { resolveModel } from '../src/models/catalog.js';
+import { buildReport, type Report, type ReportRow } from '../src/report/report.js';
+import { runIngest } from '../workers/ingest/ingest.js';
+import { Coordinator, startCoordinatorWorker } from '../workers/coordinator/coordinator.js';
+import { startInferenceWorker } from '../workers/inference/worker.js';
+import { ensureServices } from './embedded-services.js';
 import { createRuntime, loadModel, segmentProcessor } from './runtime.js';
 
 export interface RunOptions {

@@ -1,4 +1,4 @@
-import { DEFAULT_SPACES, KnobError, referenceSetting, sameSetting, type KnobSetting, type KnobSpaces } from '../knobs/space.js';
+import { DEFAULT_SPACES, KnobError, referenceSetting, sameSetting, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
 
 /**
  * The fixed configurations the bench measures on every segment: the product of the listed

@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { policyFromSpec } from '../adapt/policies.js';
-import { loadModel } from '../app/runtime.js';
-import { loadConfig, type Config } from '../config/config.js';
-import { DEFAULT_SPACES } from '../knobs/space.js';
-import { createFfmpegMedia } from '../media/ffmpeg.js';
-import type { ObjectStore } from '../storage/types.js';
+import { policyFromSpec } from '../../src/adapt/policies.js';
+import { loadModel } from '../runtime.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { DEFAULT_SPACES } from '../../src/knobs/space.js';
+import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
+import type { ObjectStore } from '../../src/storage/types.js';
 import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
 import { drivePolicy } from './drive.js';
 import { readFootage } from './footage.js';
@@ -18,7 +18,7 @@ import { benchReport, videoRunOf, type SlotDetections } from './results.js';
 import { SegmentLab } from './segment-lab.js';
 import { expandRuns, type AdaptiveFamily, type Resource, type RunSpec } from './specs.js';
 import { summarize, type RunResult, type Summary } from './summary.js';
-import { meanAveragePrecision } from '../accuracy/map.js';
+import { meanAveragePrecision } from '../../src/accuracy/map.js';
 
 export interface BenchOptions {
   videos: string[];

@@ -1,11 +1,11 @@
-import { policyFromSpec } from '../adapt/policies.js';
-import type { Config } from '../config/config.js';
-import { encodedKnobs } from '../knobs/encode.js';
-import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
-import { isUrl } from '../media/probe.js';
-import { analysisSize } from '../models/analysis-size.js';
-import { resolveModel } from '../models/catalog.js';
-import { runIngest, type IngestSummary } from '../../workers/ingest/ingest.js';
+import { policyFromSpec } from '../src/adapt/policies.js';
+import type { Config } from '../src/config/config.js';
+import { encodedKnobs } from '../src/knobs/encode.js';
+import { DEFAULT_SPACES, type KnobSpaces } from '../src/knobs/space.js';
+import { isUrl } from '../src/media/media-info.js';
+import { analysisSize } from '../src/models/analysis-size.js';
+import { resolveModel } from '../src/models/catalog.js';
+import { runIngest, type IngestSummary } from '../workers/ingest/ingest.js';
 import { createRuntime } from './runtime.js';
 import { streamIdFor } from './run-job.js';
 

@@ -1,4 +1,4 @@
-import type { KnobSetting } from '../knobs/space.js';
+import type { KnobSetting } from '../../src/knobs/space.js';
 import { lag1OracleCurve, oracleCurve, type CostKind, type OracleVideo } from './oracle.js';
 import { costRatioAtEqualF1, paretoFrontier, type CurvePoint } from './pareto.js';
 import type { PolicyFamily, Resource } from './specs.js';

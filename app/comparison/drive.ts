@@ -1,6 +1,6 @@
-import type { KnobTerms } from '../adapt/accgrad.js';
-import { carriesRegion, type Policy, type PolicyContext, type ProfileRequest, type ProfileResponse } from '../adapt/policy.js';
-import { sameSetting, type KnobName, type KnobSetting } from '../knobs/space.js';
+import type { KnobTerms } from '../../src/adapt/accgrad.js';
+import { carriesRegion, type Policy, type PolicyContext, type ProfileRequest, type ProfileResponse } from '../../src/adapt/policy.js';
+import { sameSetting, type KnobName, type KnobSetting } from '../../src/knobs/space.js';
 
 /** A segment encoded, decoded and inferred at one configuration. */
 export interface SegmentOutcome {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { MediaPort, RawFrame } from '../media/types.js';
+import type { MediaPort, RawFrame } from '../../src/media/types.js';
 
 /** A video cut into whole segments of raw frames at the analysis frame rate. */
 export interface Footage {

@@ -1,6 +1,6 @@
-import { PolicyError } from '../adapt/policy-error.js';
-import { ONEADAPT_DEFAULTS } from '../adapt/oneadapt-policy.js';
-import { policyFromSpec } from '../adapt/policies.js';
+import { PolicyError } from '../../src/adapt/policy-error.js';
+import { ONEADAPT_DEFAULTS } from '../../src/adapt/oneadapt-policy.js';
+import { policyFromSpec } from '../../src/adapt/policies.js';
 
 export type AdaptiveFamily = 'oneadapt' | 'awstream' | 'chameleon';
 export type PolicyFamily = AdaptiveFamily | 'fixed';

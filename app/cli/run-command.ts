@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { runVideos } from '../app/run-job.js';
-import { loadConfig } from '../config/config.js';
-import { parseSpaces } from '../knobs/space.js';
-import { summaryTable } from '../report/report.js';
+import { runVideos } from '../run-job.js';
+import { loadConfig } from '../../src/config/config.js';
+import { parseSpaces } from '../../src/knobs/space.js';
+import { summaryTable } from '../../src/report/report.js';
 import { progressBar } from './progress.js';
 
 export function registerRunCommand(program: Command): void {

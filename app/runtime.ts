@@ -1,19 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { buildFusedModel } from '../autodiff/index.js';
+import { buildFusedModel } from '../src/autodiff/index.js';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/config.js';
-import { InferencePool } from '../inference/pool.js';
-import { createFfmpegMedia } from '../media/ffmpeg.js';
-import type { MediaPort } from '../media/types.js';
-import { resolveModel } from '../models/catalog.js';
-import type { ModelSpec } from '../models/types.js';
-import { assertRedisReachable, bullConnection, connect } from '../queue/connection.js';
-import { RESULT_QUEUE, SEGMENT_QUEUE } from '../queue/names.js';
-import { StreamStore } from '../queue/stream-store.js';
-import { createS3Storage } from '../storage/s3.js';
-import { SegmentProcessor } from '../../workers/inference/segment-processor.js';
-import type { ObjectStore } from '../storage/types.js';
+import type { Config } from '../src/config/config.js';
+import { InferencePool } from '../src/onnx/pool.js';
+import { createFfmpegMedia } from '../src/media/ffmpeg.js';
+import type { MediaPort } from '../src/media/types.js';
+import { resolveModel } from '../src/models/catalog.js';
+import type { ModelSpec } from '../src/models/types.js';
+import { assertRedisReachable, bullConnection, connect } from '../src/queue/connection.js';
+import { RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
+import { StreamStore } from '../src/queue/stream-register.js';
+import { createS3Storage } from '../src/storage/s3.js';
+import { SegmentProcessor } from '../workers/inference/segment-processor.js';
+import type { ObjectStore } from '../src/storage/types.js';
 
 /** The ports every role is built from, wired from one validated config. */
 export interface Runtime {

@@ -1,9 +1,9 @@
 import type { Worker } from 'bullmq';
-import type { Config } from '../config/config.js';
-import { DEFAULT_SPACES, type KnobSpaces } from '../knobs/space.js';
-import { Coordinator, startCoordinatorWorker } from '../../workers/coordinator/coordinator.js';
-import { startIngestJobWorker } from '../../workers/ingest/ingest-jobs.js';
-import { startInferenceWorker } from '../../workers/inference/worker.js';
+import type { Config } from '../src/config/config.js';
+import { DEFAULT_SPACES, type KnobSpaces } from '../src/knobs/space.js';
+import { Coordinator, startCoordinatorWorker } from '../workers/coordinator/coordinator.js';
+import { startIngestJobWorker } from '../workers/ingest/ingest-jobs.js';
+import { startInferenceWorker } from '../workers/inference/worker.js';
 import { createRuntime, loadModel, segmentProcessor, type Runtime } from './runtime.js';
 
 export type RoleName = 'worker' | 'coordinator' | 'ingest';

@@ -1,9 +1,9 @@
-import { expandToSlots } from '../accuracy/f1.js';
-import { meanAveragePrecision } from '../accuracy/map.js';
-import { encodedKnobs, knobsLabel } from '../knobs/encode.js';
-import type { KnobSetting, KnobSpaces } from '../knobs/space.js';
-import type { Detection } from '../models/types.js';
-import { buildReport, type Report } from '../report/report.js';
+import { expandToSlots } from '../../src/accuracy/f1.js';
+import { meanAveragePrecision } from '../../src/accuracy/map.js';
+import { encodedKnobs, knobsLabel } from '../../src/knobs/encode.js';
+import type { KnobSetting, KnobSpaces } from '../../src/knobs/space.js';
+import type { Detection } from '../../src/models/types.js';
+import { buildReport, type Report } from '../../src/report/report.js';
 import type { PolicyTrace } from './drive.js';
 import type { LabOutcome, SegmentLab } from './segment-lab.js';
 import type { RunSpec } from './specs.js';

@@ -1,13 +1,13 @@
 // `model grad` / `model check`: write VJP models and check them against finite differences.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { buildFusedModel } from '../autodiff/fused.js';
-import { SCORE_MAP_NAMES, type ScoreMapName, scoreMaps } from '../autodiff/objective.js';
-import { DEFAULT_FOOTAGE, MODEL_PRESETS, type ModelPreset, presetForFile } from '../autodiff/presets.js';
+import { buildFusedModel } from '../../src/autodiff/fused.js';
+import { SCORE_MAP_NAMES, type ScoreMapName, scoreMaps } from '../../src/autodiff/objective.js';
+import { DEFAULT_FOOTAGE, MODEL_PRESETS, type ModelPreset, presetForFile } from '../../src/autodiff/presets.js';
 import {
   createSession, gradientCheck, loadPresetFrame, medianMs, runSession,
-} from '../autodiff/runner.js';
-import { buildVjpModel } from '../autodiff/vjp.js';
+} from '../../src/autodiff/runner.js';
+import { buildVjpModel } from '../../src/autodiff/vjp.js';
 
 const parseShape = (s: string): number[] => s.split(/[,x]/).map(Number);
 
