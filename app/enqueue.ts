@@ -1,12 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Queue } from 'bullmq';
 import { policyFromSpec } from '../src/adapt/policies.js';
-import type { Config } from '../src/config/config.js';
-import { INGEST_QUEUE, ingestJobId } from '../src/queue/names.js';
+import type { KnobSpaces } from '../src/knobs/space.js';
+import { resolveModel } from '../src/models/catalog.js';
+import { streamIdFor } from '../src/records/stream-id.js';
 import { parseS3Url } from '../src/storage/keys.js';
 import type { Runtime } from './runtime.js';
-import { streamIdFor } from './run-job.js';
 
 export const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.ts', '.mpg', '.mpeg', '.flv'];
 
@@ -32,12 +31,27 @@ async function expandLocal(input: string): Promise<string[]> {
   return out.sort();
 }
 
+export interface ArchiveOptions {
+  /** Default: ONEADAPT_POLICY. */
+  policy?: string;
+  /** Default: ONEADAPT_MODEL. */
+  model?: string;
+  spaces?: KnobSpaces;
+  auditEvery?: number;
+  probeEvery?: number;
+  log?: (l: string) => void;
+}
+
 /**
  * Archived footage → one ingest job per video. Local files are uploaded to the store first
  * (workers may run elsewhere); s3:// prefixes are listed in place.
  */
-export async function enqueueArchives(rt: Runtime, config: Config, inputs: string[], opts: { policy: string; model?: string; log?: (l: string) => void }): Promise<EnqueuedStream[]> {
-  policyFromSpec(opts.policy);
+export async function enqueueArchives(rt: Runtime, inputs: string[], opts: ArchiveOptions = {}): Promise<EnqueuedStream[]> {
+  const policy = opts.policy ?? rt.config.policy;
+  const model = opts.model ?? rt.config.model;
+  // Fail here, not in the ingest job: a bad policy or model would fail every stream.
+  policyFromSpec(policy);
+  resolveModel(model, rt.config.modelsDir);
   const sources: { source: string; name: string }[] = [];
   for (const input of inputs) {
     if (input.startsWith('s3://')) {
@@ -52,25 +66,20 @@ export async function enqueueArchives(rt: Runtime, config: Config, inputs: strin
   }
   if (sources.length === 0) throw new Error(`no videos found in ${inputs.join(', ')} (extensions: ${VIDEO_EXTENSIONS.join(' ')})`);
 
-  const queue = new Queue(INGEST_QUEUE, { connection: rt.connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
-  try {
-    const out: EnqueuedStream[] = [];
-    for (const s of sources) {
-      const streamId = streamIdFor(s.name);
-      let source = s.source;
-      if (!source.startsWith('s3://')) {
-        const key = `archive/${streamId}/${path.basename(source)}`;
-        await rt.store.put(key, await readFile(source), 'video/*');
-        source = `s3://${rt.store.bucket}/${key}`;
-      }
-      await queue.add('ingest', { streamId, source, policy: opts.policy, model: opts.model ?? config.model }, { jobId: ingestJobId(streamId) });
-      opts.log?.(`enqueued ${s.name} as stream ${streamId}`);
-      out.push({ streamId, source });
+  const out: EnqueuedStream[] = [];
+  for (const s of sources) {
+    const streamId = streamIdFor(s.name);
+    let source = s.source;
+    if (!source.startsWith('s3://')) {
+      const key = `archive/${streamId}/${path.basename(source)}`;
+      await rt.store.put(key, await readFile(source), 'video/*');
+      source = `s3://${rt.store.bucket}/${key}`;
     }
-    return out;
-  } finally {
-    await queue.close();
+    await rt.ingestJobs.add({ streamId, source, policy, model, spaces: opts.spaces, auditEvery: opts.auditEvery, probeEvery: opts.probeEvery });
+    opts.log?.(`enqueued ${s.name} as stream ${streamId}`);
+    out.push({ streamId, source });
   }
+  return out;
 }
 
 /** Segments done and (where known) expected, over the given streams. */

@@ -1,9 +1,10 @@
 import type { Worker } from 'bullmq';
 import type { Config } from '../src/config/config.js';
-import { DEFAULT_SPACES, type KnobSpaces } from '../src/knobs/space.js';
-import { Coordinator, startCoordinatorWorker } from '../workers/coordinator/coordinator.js';
-import { startIngestJobWorker } from '../workers/ingest/ingest-jobs.js';
-import { startInferenceWorker } from '../workers/inference/worker.js';
+import { Coordinator } from '../workers/coordinator/coordinator.js';
+import { startCoordinatorWorker } from '../workers/coordinator/results-worker.js';
+import { startIngestJobWorker } from '../workers/ingest/ingest-jobs-worker.js';
+import { streamDefaults } from '../workers/ingest/stream-options.js';
+import { startInferenceWorker } from '../workers/inference/segments-worker.js';
 import { createRuntime, loadModel, segmentProcessor, type Runtime } from './runtime.js';
 
 export type RoleName = 'worker' | 'coordinator' | 'ingest';
@@ -13,55 +14,47 @@ export interface RunningRoles {
   close(): Promise<void>;
 }
 
+/** Archived streams each hold an ingest job for their whole length; this many run at once. */
+const ARCHIVE_STREAMS_AT_ONCE = 4;
+
 /**
- * Starts long-running roles against configured Redis and S3: `worker` (inference),
- * `coordinator`, `ingest` (archived-footage jobs). `up` is all three in one process.
+ * Starts roles on one runtime: `worker` (inference), `coordinator`, `ingest` (archived-footage
+ * jobs). `up` is all three in one process; `run` adds its own streams to worker + coordinator.
  */
-export async function startRoles(config: Config, roles: RoleName[], opts: { spaces?: KnobSpaces; log?: (l: string) => void } = {}): Promise<RunningRoles> {
+export async function startRoles(config: Config, roles: RoleName[], opts: { log?: (l: string) => void; gradients?: boolean; model?: string } = {}): Promise<RunningRoles> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const spaces = opts.spaces ?? DEFAULT_SPACES;
   const rt = await createRuntime(config);
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    // Finish jobs in flight, then release sessions and connections.
+    await Promise.all(workers.map((w) => w.close()));
+    for (const c of closers) await c().catch(() => undefined);
+    await rt.close();
+  };
   try {
     if (roles.includes('worker')) {
-      // Gradient-sampling streams may arrive at any time: the fused model is always ready.
-      const model = await loadModel(config, config.model, log, { gradients: true });
+      // A long-running worker must serve gradient-sampling streams that arrive at any time.
+      const model = await loadModel(config, opts.model ?? config.model, log, { gradients: opts.gradients ?? true });
       closers.push(() => model.pool.close());
       const processor = segmentProcessor(rt, model);
       workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }
     if (roles.includes('coordinator')) {
-      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, spaces, log), log }));
+      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, log), log }));
       log('coordinator: consuming results');
     }
     if (roles.includes('ingest')) {
-      workers.push(
-        startIngestJobWorker({
-          connection: rt.connection,
-          prefix: config.queuePrefix,
-          concurrency: 4,
-          deps: { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, spaces, segmentSeconds: config.segmentSeconds, analysisFps: config.analysisFps, probeEvery: config.probeEvery, modelsDir: config.modelsDir, log },
-        }),
-      );
+      const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), log };
+      workers.push(startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, deps }));
       log('ingest: taking archived-footage jobs');
     }
   } catch (err) {
-    await Promise.all(workers.map((w) => w.close()));
-    for (const c of closers) await c();
-    await rt.close();
+    await close();
     throw err;
   }
-  return {
-    runtime: rt,
-    close: async () => {
-      // Finish jobs in flight, then release sessions and connections.
-      await Promise.all(workers.map((w) => w.close()));
-      for (const c of closers) await c().catch(() => undefined);
-      await rt.close();
-    },
-  };
+  return { runtime: rt, close };
 }
 
 /** Closes gracefully on SIGTERM/SIGINT (jobs in flight finish; a second signal exits). */

@@ -9,8 +9,12 @@ import type { MediaPort } from '../src/media/types.js';
 import { resolveModel } from '../src/models/catalog.js';
 import type { ModelSpec } from '../src/models/types.js';
 import { assertRedisReachable, bullConnection, connect } from '../src/queue/connection.js';
-import { RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
-import { StreamStore } from '../src/queue/stream-register.js';
+import { INGEST_QUEUE, RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
+import { ingestSink, resultSink, segmentSink, type JobSink } from '../src/queue/job-sinks.js';
+import type { IngestJob } from '../src/records/ingest-job.js';
+import type { ResultJob } from '../src/records/segment-result.js';
+import type { SegmentJob } from '../src/records/segment-job.js';
+import { StreamRegister } from '../src/queue/stream-register.js';
 import { createS3Storage } from '../src/storage/s3.js';
 import { SegmentProcessor } from '../workers/inference/segment-processor.js';
 import type { ObjectStore } from '../src/storage/types.js';
@@ -20,12 +24,21 @@ export interface Runtime {
   config: Config;
   redis: Redis;
   connection: ConnectionOptions;
-  streams: StreamStore;
+  streams: StreamRegister;
   store: ObjectStore;
   media: MediaPort;
-  segments: Queue;
-  results: Queue;
+  /** BullMQ queues, for the role adapters and for monitoring. */
+  queues: { segments: Queue; results: Queue; ingest: Queue };
+  /** What role logic hands records to (queue/job-sinks). */
+  segments: JobSink<SegmentJob>;
+  results: JobSink<ResultJob>;
+  ingestJobs: JobSink<IngestJob>;
   close(): Promise<void>;
+}
+
+/** The media port with the configured ffmpeg/ffprobe binaries. */
+export function mediaFromConfig(config: Config): MediaPort {
+  return createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
 }
 
 export async function createRuntime(config: Config): Promise<Runtime> {
@@ -45,17 +58,21 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     prefix: config.queuePrefix,
     defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: false },
   });
+  // Archived footage waits long in this queue: failed ingests stay visible with their reason.
+  const ingest = new Queue(INGEST_QUEUE, { connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
   return {
     config,
     redis,
     connection,
-    streams: new StreamStore(redis, config.queuePrefix),
+    streams: new StreamRegister(redis, config.queuePrefix),
     store,
-    media: createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath }),
-    segments,
-    results,
+    media: mediaFromConfig(config),
+    queues: { segments, results, ingest },
+    segments: segmentSink(segments),
+    results: resultSink(results),
+    ingestJobs: ingestSink(ingest),
     close: async () => {
-      await Promise.all([segments.close(), results.close()]);
+      await Promise.all([segments.close(), results.close(), ingest.close()]);
       redis.disconnect();
     },
   };

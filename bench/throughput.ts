@@ -14,13 +14,10 @@ import * as ort from 'onnxruntime-node';
 import { ensureServices } from '../app/embedded-services.js';
 import { startRoles } from '../app/roles.js';
 import { createRuntime } from '../app/runtime.js';
-import { streamIdFor } from '../app/run-job.js';
 import { loadConfig } from '../src/config/config.js';
-import { encodedKnobs } from '../src/knobs/encode.js';
-import { DEFAULT_SPACES, referenceSetting } from '../src/knobs/space.js';
-import { resolveModel } from '../src/models/catalog.js';
-import { projectRoot } from '../src/models/catalog.js';
-import { runIngest } from '../workers/ingest/ingest.js';
+import { projectRoot, resolveModel } from '../src/models/catalog.js';
+import { startStream } from '../workers/ingest/start-stream.js';
+import { streamDefaults } from '../workers/ingest/stream-options.js';
 
 const args = process.argv.slice(2);
 const video = args.find((a) => !a.startsWith('--')) ?? path.resolve(projectRoot(), '../shared/footage/highway-320x240.avi');
@@ -32,21 +29,14 @@ const services = await ensureServices(loadConfig({ ...process.env, ONEADAPT_WORK
 const config = services.config;
 const rt = await createRuntime(config);
 const spec = resolveModel(config.model, config.modelsDir);
-const info = await rt.media.probe(video);
-const streamId = streamIdFor(video);
-const knobs = encodedKnobs(referenceSetting(DEFAULT_SPACES), info.width, info.height);
 
-// 1. Segments into S3 and the queue, with no worker running yet.
-await rt.segments.pause();
-await rt.streams.register(
-  { streamId, source: video, sourceWidth: info.width, sourceHeight: info.height, policy: 'fixed:', model: spec.name, segmentSeconds: 1, analysisFps: 10 },
-  knobs,
-  null,
-);
-const ingest = await runIngest(
-  { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments },
-  { streamId, source: video, sourceWidth: info.width, sourceHeight: info.height, spaces: DEFAULT_SPACES, segmentSeconds: 1, analysisFps: 10, lockstep: false, auditEvery: 0, maxSegments },
-);
+// 1. Segments into S3 and the queue, with no worker running yet (reference knobs, no waiting).
+await rt.queues.segments.pause();
+const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir };
+const stream = await startStream(deps, streamDefaults(config), { source: video, policy: 'fixed:', lockstep: false, maxSegments });
+const ingest = await stream.done;
+const streamId = stream.streamId;
+const info = { width: stream.meta.sourceWidth, height: stream.meta.sourceHeight };
 
 // 2. The same frames through a bare loop: decode and pre-process outside the clock.
 const fit = spec.fitSize(info.width, info.height);
@@ -76,10 +66,10 @@ const bareBefore = await bareLoop();
 // 3. The pipeline drains the queue.
 const roles = await startRoles(config, ['worker', 'coordinator'], { log: quiet });
 const t0 = performance.now();
-await rt.segments.resume();
+await rt.queues.segments.resume();
 while ((await rt.streams.rowCount(streamId)) < ingest.segments) await new Promise((r) => setTimeout(r, 5));
 const pipeS = (performance.now() - t0) / 1000;
-const rows = await rt.streams.rows<{ frames: number; error?: string }>(streamId);
+const rows = await rt.streams.rows(streamId);
 const frames = rows.reduce((s, r) => s + r.frames, 0);
 await roles.close();
 const bareAfter = await bareLoop();

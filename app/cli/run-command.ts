@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runVideos } from '../run-job.js';
 import { loadConfig } from '../../src/config/config.js';
-import { parseSpaces } from '../../src/knobs/space.js';
+import { parseSpaces, type KnobSpaces } from '../../src/knobs/space.js';
+import { countOption } from './options.js';
 import { summaryTable } from '../../src/report/report.js';
 import { progressBar } from './progress.js';
 
@@ -11,15 +12,15 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run videos through the full pipeline (ingest → S3 → BullMQ → worker → coordinator) and report')
     .argument('<videos...>', 'video files or live URLs; each becomes a stream')
-    .option('--policy <policy>', 'knob policy: oneadapt[:<param>=<v>,…] | fixed:<knob>=<level>,… | script:<seq>@<knobs>;…', 'fixed:')
-    .option('--model <model>', 'model name (yolox-nano, fastestdet, ultraface, ultraface-slim) or [family:]path.onnx')
+    .option('--policy <policy>', 'knob policy: oneadapt[:<param>=<v>,…] | fixed:<knob>=<level>,… | script:<seq>@<knobs>;… (default: ONEADAPT_POLICY)')
+    .option('--model <model>', 'model name (yolox-nano, fastestdet, ultraface, ultraface-slim) or [family:]path.onnx (default: ONEADAPT_MODEL)')
     .option('--report <file>', 'write the JSON report here')
     .option('--no-lockstep', 'do not wait for each update before cutting the next segment (live behaviour)')
-    .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', '1')
-    .option('--probe-every <n>', 'InputGrad probe (and gradient sample) every n segments, for gradient policies', '1')
-    .option('--levels <ladders>', 'knob ladders, expensive first, e.g. "qp=20,22,24,26,28,30,32;fps=10,5;roi=0,8,16"')
-    .option('--max-segments <n>', 'stop each stream after n segments')
-    .action(async (videos: string[], o: { policy: string; model?: string; report?: string; lockstep: boolean; auditEvery: string; probeEvery: string; levels?: string; maxSegments?: string }) => {
+    .option('--audit-every <n>', 'measure F1 against the reference encode every n segments (0 = never)', countOption('--audit-every', 0), 1)
+    .option('--probe-every <n>', 'InputGrad probe (and gradient sample) every n segments, for gradient policies (default: ONEADAPT_PROBE_EVERY)', countOption('--probe-every', 1))
+    .option('--levels <ladders>', 'knob ladders, expensive first, e.g. "qp=20,22,24,26,28,30,32;fps=10,5;roi=0,8,16"', (v: string) => parseSpaces(v))
+    .option('--max-segments <n>', 'stop each stream after n segments', countOption('--max-segments', 1))
+    .action(async (videos: string[], o: { policy?: string; model?: string; report?: string; lockstep: boolean; auditEvery: number; probeEvery?: number; levels?: KnobSpaces; maxSegments?: number }) => {
       const config = loadConfig();
       const bar = progressBar('run');
       const reports = await runVideos(config, {
@@ -27,10 +28,10 @@ export function registerRunCommand(program: Command): void {
         policy: o.policy,
         model: o.model,
         lockstep: o.lockstep,
-        auditEvery: Number(o.auditEvery),
-        probeEvery: Number(o.probeEvery),
-        spaces: o.levels ? parseSpaces(o.levels) : undefined,
-        maxSegments: o.maxSegments ? Number(o.maxSegments) : undefined,
+        auditEvery: o.auditEvery,
+        probeEvery: o.probeEvery,
+        spaces: o.levels,
+        maxSegments: o.maxSegments,
         log: (l) => process.stderr.write(`${l}\n`),
         onProgress: (d, t) => bar.update(d, t),
       }).finally(() => bar.stop());

@@ -38,7 +38,7 @@ export async function videoRunOf(lab: SegmentLab, trace: PolicyTrace<LabOutcome>
   };
 }
 
-/** The DESIGN.md report of a run on one video, plus what the bench adds under `bench`. */
+/** The report (docs/report.md) of a run on one video, plus what the bench adds under `bench`. */
 export function benchReport(
   lab: SegmentLab,
   trace: PolicyTrace<LabOutcome>,
@@ -64,9 +64,11 @@ export function benchReport(
       bytes: r.outcome.bytes,
       frames: r.outcome.frames,
       slots: r.outcome.slots,
+      detections: lab.detectionsOfInterest(r.outcome),
       proxy: r.outcome.proxy,
       f1: r.outcome.f1,
       refBytes: o.refBytes[r.seq] ?? null,
+      decodeMs: r.outcome.decodeMs,
       inferMs: r.outcome.inferMs,
       gradMs: r.gradMs,
       probeMs: r.probeMs,

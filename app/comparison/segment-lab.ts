@@ -50,6 +50,11 @@ export class SegmentLab {
     this.fit = deps.model.fitSize(footage.width, footage.height);
   }
 
+  /** Detections of the classes of interest over a segment's frames (the worker counts the same). */
+  detectionsOfInterest(outcome: LabOutcome): number {
+    return outcome.detections.reduce((s, ds) => s + ds.filter((d) => this.deps.classes.has(d.cls)).length, 0);
+  }
+
   get segments(): number {
     return this.footage.segments.length;
   }

@@ -1,3 +1,5 @@
-export class PolicyError extends Error {
+import { PermanentError } from '../errors.js';
+
+export class PolicyError extends PermanentError {
   override name = 'PolicyError';
 }

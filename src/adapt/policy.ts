@@ -10,7 +10,7 @@ export interface SegmentFeedback {
   proxy: number;
   f1: number | null;
   /** AccGrad terms per knob (probed segments only). */
-  gradients?: (Omit<KnobTerms, 'knob'> & { knob: string })[];
+  gradients?: KnobTerms[];
   /** Set when the segment failed; policies should not learn from it. */
   error?: string;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PermanentError } from '../errors.js';
 
 /**
  * Every environment variable the system reads, in one place, validated once.
@@ -55,7 +56,7 @@ export interface Config {
   ffprobePath?: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PermanentError {
   override name = 'ConfigError';
 }
 

@@ -1,3 +1,5 @@
+import { PermanentError } from '../errors.js';
+
 /**
  * Knob spaces: for each knob an ordered list of levels, most expensive first.
  * A stream's knob setting is one level per knob; the adaptive policy moves a continuous
@@ -29,7 +31,7 @@ export const DEFAULT_SPACES: KnobSpaces = {
 /** The largest QP offset outside the region of interest (x264 caps offsets at the QP range). */
 export const MAX_ROI_OFFSET = 25;
 
-export class KnobError extends Error {
+export class KnobError extends PermanentError {
   override name = 'KnobError';
 }
 

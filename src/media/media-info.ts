@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { ffmpegFailure, stderrLines } from './ffmpeg-run.js';
 import type { VideoInfo } from './types.js';
+import { PermanentError } from '../errors.js';
 
 /** What ffprobe says about a source, plus the frame count where the container records it. */
 export interface ProbedVideo extends VideoInfo {
@@ -10,7 +11,7 @@ export interface ProbedVideo extends VideoInfo {
 }
 
 /** The source exists but holds no usable video; `reason` says why without naming the source. */
-export class UnreadableVideoError extends Error {
+export class UnreadableVideoError extends PermanentError {
   constructor(
     readonly source: string,
     readonly reason: string,
@@ -74,16 +75,22 @@ export function videoInfoFromProbe(data: FfprobeData, source: string): ProbedVid
   };
 }
 
+/** A local source that does not exist (or is not a file): no retry will find it. */
+export class VideoNotFoundError extends PermanentError {
+  override name = 'VideoNotFoundError';
+}
+
 /** Fails early with "video not found" for local paths, instead of ffprobe's generic error. */
 export async function assertLocalSourceExists(source: string): Promise<void> {
   if (isUrl(source)) return;
+  let info;
   try {
-    const info = await stat(source);
-    if (!info.isFile() && !info.isFIFO()) throw new Error(`video not found: ${source} (not a file)`);
+    info = await stat(source);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`video not found: ${source}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new VideoNotFoundError(`video not found: ${source}`, { cause: err });
     throw err;
   }
+  if (!info.isFile() && !info.isFIFO()) throw new VideoNotFoundError(`video not found: ${source} (not a file)`);
 }
 
 export async function probeVideo(source: string, ffprobePath?: string): Promise<ProbedVideo> {

@@ -1,6 +1,6 @@
 import type { Detection } from './types.js';
 
-/** Steepness of the proxy's sigmoid around the 0.5 decision threshold (ONEADAPT.md). */
+/** Steepness of the proxy's sigmoid around the 0.5 decision threshold (docs/method.md). */
 export const PROXY_SHARPNESS = 20;
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

@@ -1,30 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { KnobSpaces } from '../knobs/space.js';
-import type { EncodedKnobs } from './schemas.js';
+import type { EncodedKnobs } from '../knobs/encode.js';
+import { encodedKnobsSchema } from '../records/knobs.js';
+import { parseJsonRecord } from '../records/parse.js';
+import { segmentRowSchema, type SegmentRow } from '../records/segment-row.js';
+import { knobUpdateRecordSchema, streamMetaSchema, type KnobUpdate, type KnobUpdateRecord, type StreamMeta } from '../records/stream.js';
 
-export interface StreamMeta {
-  streamId: string;
-  source: string;
-  sourceWidth: number;
-  sourceHeight: number;
-  /** Policy spec, e.g. `oneadapt` or `fixed:qp=28`. */
-  policy: string;
-  model: string;
-  segmentSeconds: number;
-  analysisFps: number;
-  /** Set once the ingest has cut the whole source. */
-  totalSegments?: number;
-  /** The stream's knob ladders (default: knobs/space DEFAULT_SPACES). */
-  spaces?: KnobSpaces;
-}
-
-export interface KnobUpdate {
-  streamId: string;
-  version: number;
-  /** First segment the knobs apply to; never an already-encoded one. */
-  validFromSeq: number;
-  knobs: EncodedKnobs;
-}
+export type { KnobUpdate, KnobUpdateRecord, StreamMeta } from '../records/stream.js';
 
 // Claiming a segment and reading the knobs that apply to it is one atomic step, and so is
 // publishing an update (validFromSeq = last claimed + 1): an update can never reach back
@@ -58,7 +39,7 @@ return {1}
 export type CommitOutcome = { consumed: false } | { consumed: true; update?: { version: number; validFromSeq: number } };
 
 /** Per-stream state in Redis: metadata, the knob register, the policy state, report rows. */
-export class StreamStore {
+export class StreamRegister {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -90,7 +71,7 @@ export class StreamStore {
 
   async meta(streamId: string): Promise<StreamMeta | undefined> {
     const raw = await this.redis.get(this.key(streamId, 'meta'));
-    return raw ? (JSON.parse(raw) as StreamMeta) : undefined;
+    return raw ? parseJsonRecord(streamMetaSchema, raw, `stream ${streamId} metadata`) : undefined;
   }
 
   async setTotalSegments(streamId: string, total: number): Promise<void> {
@@ -107,13 +88,13 @@ export class StreamStore {
   async claim(streamId: string, seq: number): Promise<KnobUpdate> {
     const [knobs, version, from] = (await this.redis.eval(CLAIM, 1, this.key(streamId, 'knobs'), String(seq))) as [string | null, string, string];
     if (!knobs) throw new Error(`stream "${streamId}" is not registered`);
-    return { streamId, knobs: JSON.parse(knobs) as EncodedKnobs, version: Number(version), validFromSeq: Number(from) };
+    return { streamId, knobs: parseJsonRecord(encodedKnobsSchema, knobs, `stream ${streamId} knobs`), version: Number(version), validFromSeq: Number(from) };
   }
 
   async currentKnobs(streamId: string): Promise<KnobUpdate | undefined> {
     const h = await this.redis.hgetall(this.key(streamId, 'knobs'));
     if (!h.knobs) return undefined;
-    return { streamId, knobs: JSON.parse(h.knobs) as EncodedKnobs, version: Number(h.version), validFromSeq: Number(h.validFromSeq) };
+    return { streamId, knobs: parseJsonRecord(encodedKnobsSchema, h.knobs, `stream ${streamId} knobs`), version: Number(h.version), validFromSeq: Number(h.validFromSeq) };
   }
 
   async policyState(streamId: string): Promise<{ state: unknown; lastSeq: number }> {
@@ -144,21 +125,22 @@ export class StreamStore {
   }
 
   /** Stores a report row once; a duplicate result keeps the first row. */
-  async recordRow(streamId: string, seq: number, row: unknown): Promise<boolean> {
+  async recordRow(streamId: string, seq: number, row: SegmentRow): Promise<boolean> {
     return (await this.redis.hsetnx(this.key(streamId, 'rows'), String(seq), JSON.stringify(row))) === 1;
   }
 
   /** Every knob update published for the stream, oldest first. */
-  async updates(streamId: string): Promise<(KnobUpdate & { afterSeq: number })[]> {
+  async updates(streamId: string): Promise<KnobUpdateRecord[]> {
     const list = await this.redis.lrange(this.key(streamId, 'updates'), 0, -1);
-    return list.map((u) => JSON.parse(u) as KnobUpdate & { afterSeq: number });
+    return list.map((u, i) => parseJsonRecord(knobUpdateRecordSchema, u, `stream ${streamId} update #${i + 1}`));
   }
 
-  async rows<T>(streamId: string): Promise<T[]> {
+  /** The stream's report rows in seq order, each validated as it is read back. */
+  async rows(streamId: string): Promise<SegmentRow[]> {
     const h = await this.redis.hgetall(this.key(streamId, 'rows'));
     return Object.entries(h)
       .sort((a, b) => Number(a[0]) - Number(b[0]))
-      .map(([, v]) => JSON.parse(v) as T);
+      .map(([seq, v]) => parseJsonRecord(segmentRowSchema, v, `stream ${streamId} row ${seq}`));
   }
 
   async rowCount(streamId: string): Promise<number> {

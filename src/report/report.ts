@@ -1,26 +1,7 @@
 import { encodedKnobs, knobsLabel, type KnobsLabel } from '../knobs/encode.js';
 import type { KnobSpaces } from '../knobs/space.js';
+import type { SegmentRow } from '../records/segment-row.js';
 import { referenceSetting } from '../knobs/space.js';
-
-/** The per-segment figures a report row carries (see DESIGN.md, "The report"). */
-export interface ReportRow {
-  seq: number;
-  knobs: KnobsLabel;
-  knobVersion: number;
-  bytes: number;
-  frames: number;
-  /** Analysis frames the segment spans. */
-  slots: number;
-  proxy: number;
-  f1: number | null;
-  /** Bytes of the reference encode of the same frames, on audited segments. */
-  refBytes?: number | null;
-  inferMs: number;
-  gradMs: number;
-  probeMs: number;
-  encodeMs: number;
-  error?: string;
-}
 
 export interface Report {
   video: string;
@@ -44,7 +25,7 @@ export interface Report {
   /** The reference configuration and its bytes over the audited segments (null if none). */
   reference: { knobs: KnobsLabel; bytes: number | null; segments: number };
   updates: { version: number; validFromSeq: number; afterSeq: number; knobs: KnobsLabel }[];
-  perSegment: ReportRow[];
+  perSegment: SegmentRow[];
 }
 
 export function buildReport(input: {
@@ -56,11 +37,11 @@ export function buildReport(input: {
   sourceHeight: number;
   spaces: KnobSpaces;
   analysisFps: number;
-  rows: ReportRow[];
+  rows: SegmentRow[];
   updates: Report['updates'];
 }): Report {
   const rows = [...input.rows].sort((a, b) => a.seq - b.seq);
-  const sum = (f: (r: ReportRow) => number) => rows.reduce((s, r) => s + f(r), 0);
+  const sum = (f: (r: SegmentRow) => number) => rows.reduce((s, r) => s + f(r), 0);
   const audited = rows.filter((r) => r.f1 !== null);
   return {
     video: input.video,

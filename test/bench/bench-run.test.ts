@@ -93,7 +93,7 @@ describe.skipIf(missing.length > 0)(`oneadapt bench on a short clip${missing.len
     expect(md).toMatch(/\| fixed:qp=28 \|/);
   });
 
-  it('writes a DESIGN.md report per run', async () => {
+  it('writes a report (docs/report.md) per run', async () => {
     const dir = path.join(out, 'reports', 'highway-320x240');
     const files = await readdir(dir);
     expect(files.some((f) => f.startsWith('oneadapt'))).toBe(true);

@@ -9,9 +9,10 @@ import { runVideos } from '../../app/run-job.js';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { createRuntime } from '../../app/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
+import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { segmentJobId, SEGMENT_QUEUE } from '../../src/queue/names.js';
-import type { SegmentJob } from '../../src/queue/schemas.js';
+import type { SegmentJob } from '../../src/records/segment-job.js';
 import { segmentKey } from '../../src/storage/keys.js';
 import { createS3Storage } from '../../src/storage/s3.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
@@ -86,7 +87,7 @@ describe.skipIf(missingFootage(HIGHWAY))('a bad segment fails only its own job',
     const knobs = { qp: 24, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 };
     const good = await media.encodeFrames(frames, 10, { qp: 24, width: 320, height: 240, fps: 10 });
     const streamId = 'bad-segments';
-    await rt.streams.register({ streamId, source: HIGHWAY, sourceWidth: 320, sourceHeight: 240, policy: 'fixed:qp=24', model: 'yolox-nano', segmentSeconds: 1, analysisFps: 10 }, knobs, null);
+    await rt.streams.register({ streamId, source: HIGHWAY, sourceWidth: 320, sourceHeight: 240, policy: 'fixed:qp=24', model: 'yolox-nano', segmentSeconds: 1, analysisFps: 10, spaces: DEFAULT_SPACES }, knobs, null);
     const bodies = [good.data, Buffer.alloc(0), good.data.subarray(0, Math.floor(good.data.length / 3)), good.data];
     const queue = new Queue(SEGMENT_QUEUE, { connection: rt.connection, prefix: config.queuePrefix });
     for (const [seq, body] of bodies.entries()) {
@@ -95,7 +96,7 @@ describe.skipIf(missingFootage(HIGHWAY))('a bad segment fails only its own job',
       await queue.add('segment', job, { jobId: segmentJobId(streamId, seq) });
     }
     while ((await rt.streams.rowCount(streamId)) < 4) await new Promise((r) => setTimeout(r, 100));
-    const rows = await rt.streams.rows<{ seq: number; error?: string; frames: number }>(streamId);
+    const rows = await rt.streams.rows(streamId);
     expect(rows.map((r) => [r.seq, r.error === undefined, r.frames])).toEqual([[0, true, 10], [1, false, 0], [2, false, 0], [3, true, 10]]);
     expect(rows[1].error).toMatch(/empty \(0 bytes\)/);
     expect(rows[2].error).toMatch(/not decodable/);

@@ -29,7 +29,7 @@ describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest qu
   afterAll(async () => roles?.close());
 
   it('turns each video of a folder into a stream, uploads it and processes every segment', async () => {
-    const streams = await enqueueArchives(roles.runtime, config, [dir], { policy: 'fixed:qp=28' });
+    const streams = await enqueueArchives(roles.runtime, [dir], { policy: 'fixed:qp=28' });
     expect(streams).toHaveLength(2);
     expect(streams.every((s) => s.source.startsWith(`s3://${config.s3.bucket}/archive/`))).toBe(true);
     let p = await archiveProgress(roles.runtime, streams);
@@ -39,12 +39,12 @@ describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest qu
     }
     expect(p).toEqual({ done: 5, total: 5, finished: 2 });
     for (const s of streams) {
-      const rows = await roles.runtime.streams.rows<{ knobs: { qp: number }; frames: number; error?: string }>(s.streamId);
+      const rows = await roles.runtime.streams.rows(s.streamId);
       expect(rows.every((r) => r.knobs.qp === 28 && r.frames === 10 && r.error === undefined)).toBe(true);
     }
   });
 
   it('says what it expected when there is nothing to enqueue', async () => {
-    await expect(enqueueArchives(roles.runtime, config, [path.join(dir, 'missing')], { policy: 'fixed:' })).rejects.toThrow(/^not found: .*missing \(expected a video file, a folder of videos or s3:\/\/bucket\/prefix\)/);
+    await expect(enqueueArchives(roles.runtime, [path.join(dir, 'missing')], { policy: 'fixed:' })).rejects.toThrow(/^not found: .*missing \(expected a video file, a folder of videos or s3:\/\/bucket\/prefix\)/);
   });
 });

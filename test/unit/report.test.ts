@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
-import { buildReport, summaryTable, type ReportRow } from '../../src/report/report.js';
+import type { SegmentRow } from '../../src/records/segment-row.js';
+import { buildReport, summaryTable } from '../../src/report/report.js';
 
-const row = (seq: number, f1: number | null, refBytes: number | null): ReportRow => ({
+const row = (seq: number, f1: number | null, refBytes: number | null): SegmentRow => ({
   seq,
   knobs: { qp: 28, resolution: '320x240', fps: 10, roi: 0 },
   knobVersion: 0,
   bytes: 1000 + seq,
   frames: 10,
   slots: 10,
+  detections: 1,
   proxy: 1,
   f1,
   refBytes,
+  decodeMs: 4,
   inferMs: 50,
   gradMs: 5,
   probeMs: 20,

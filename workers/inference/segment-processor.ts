@@ -8,12 +8,14 @@ import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../sr
 import { encodeRoiMask, regionOfInterest } from '../../src/knobs/roi.js';
 import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
-import type { ResultJob, SegmentJob } from '../../src/queue/schemas.js';
+import type { ResultJob } from '../../src/records/segment-result.js';
+import type { SegmentJob } from '../../src/records/segment-job.js';
 import { resultsKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
+import { PermanentError } from '../../src/errors.js';
 
 /** Input that no retry can fix (corrupt or missing segment): the job fails with this reason. */
-export class BadSegmentError extends Error {
+export class BadSegmentError extends PermanentError {
   override name = 'BadSegmentError';
 }
 

@@ -1,47 +1,26 @@
-import type { Queue } from 'bullmq';
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
-import { referenceSetting, type KnobName, type KnobSpaces } from '../../src/knobs/space.js';
+import { referenceSetting } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
-import { segmentJobId } from '../../src/queue/names.js';
-import type { SegmentJob } from '../../src/queue/schemas.js';
-import type { StreamStore } from '../../src/queue/stream-register.js';
+import type { JobSink } from '../../src/queue/job-sinks.js';
+import type { SegmentJob } from '../../src/records/segment-job.js';
+import type { StreamRegister } from '../../src/queue/stream-register.js';
 import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { computeProbe } from './compute-probe.js';
+import type { IngestPlan } from './stream-options.js';
 
 export interface IngestDeps {
   media: MediaPort;
   store: ObjectStore;
-  streams: StreamStore;
-  segments: Queue;
+  streams: StreamRegister;
+  segments: JobSink<SegmentJob>;
   log?: (line: string) => void;
 }
 
-export interface IngestOptions {
-  streamId: string;
-  source: string;
-  sourceWidth: number;
-  sourceHeight: number;
-  spaces: KnobSpaces;
-  segmentSeconds: number;
-  analysisFps: number;
-  /**
-   * Wait for segment n−1's result to be consumed before cutting segment n, so each
-   * update applies to the very next segment (archived footage; deterministic runs).
-   * A live source cannot wait: its updates apply from the next segment not yet claimed.
-   */
-  lockstep: boolean;
-  /** Also upload a reference-quality encode every N segments for the accuracy audit (0 = never). */
-  auditEvery: number;
-  /** Compute the InputGrad probe every N segments (0 = never; adaptive policies need it). */
-  probeEvery?: number;
-  /** Knobs the probe varies (the policy's adapting ones); default every knob. */
-  probeKnobs?: readonly KnobName[];
+/** How one ingest run behaves beyond its plan. */
+export interface IngestRunOptions {
   /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
   refEvery?: number;
-  /** Size probes compare frames at (the DNN's view; see models/analysis-size). */
-  analysisSize?: { width: number; height: number };
-  maxSegments?: number;
   lockstepTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -53,7 +32,7 @@ export interface IngestSummary {
   bytes: number;
 }
 
-async function waitConsumed(streams: StreamStore, streamId: string, seq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitConsumed(streams: StreamRegister, streamId: string, seq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   while ((await streams.lastConsumed(streamId)) < seq) {
@@ -68,7 +47,8 @@ async function waitConsumed(streams: StreamStore, streamId: string, seq: number,
  * The ingest role for one stream: cut the source into segments, encode each with the
  * knobs the stream has when the segment is claimed, upload, enqueue. Raw frames stay here.
  */
-export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<IngestSummary> {
+export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestRunOptions = {}): Promise<IngestSummary> {
+  const opts = { ...plan, ...run };
   const slots = Math.max(1, Math.round(opts.segmentSeconds * opts.analysisFps));
   const reference = encodedKnobs(referenceSetting(opts.spaces), opts.sourceWidth, opts.sourceHeight);
   const summary: IngestSummary = { segments: 0, encodeMs: 0, bytes: 0, probeMs: 0 };
@@ -83,7 +63,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const key = segmentKey(opts.streamId, seq);
     await deps.store.put(key, encoded.data, 'video/mp4');
     let probe: { key: string; ms: number } | undefined;
-    const probeEvery = opts.probeEvery ?? 0;
+    const probeEvery = opts.probeEvery;
     // A partial last segment is not probed: its byte counts would not compare with the others.
     if (probeEvery > 0 && seq % probeEvery === 0 && frames.length === slots) {
       if (probes % (opts.refEvery ?? 10) === 0) refBytes = undefined;
@@ -134,7 +114,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       encodeMs: encoded.ms,
       probeMs: probe?.ms ?? 0,
     };
-    await deps.segments.add('segment', job, { jobId: segmentJobId(opts.streamId, seq) });
+    await deps.segments.add(job);
     summary.segments++;
     summary.encodeMs += encoded.ms;
     summary.bytes += encoded.data.length;

@@ -1,15 +1,18 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
-import { RESULT_QUEUE, SEGMENT_QUEUE, resultJobId } from '../../src/queue/names.js';
-import { segmentJobSchema, type ResultJob, type SegmentJob } from '../../src/queue/schemas.js';
+import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { isPermanent } from '../../src/errors.js';
 import { jobPayload } from '../../src/queue/job-payload.js';
-import { BadSegmentError, type SegmentProcessor } from './segment-processor.js';
+import type { JobSink } from '../../src/queue/job-sinks.js';
+import { SEGMENT_QUEUE } from '../../src/queue/names.js';
+import { segmentJobSchema, type SegmentJob } from '../../src/records/segment-job.js';
+import type { ResultJob } from '../../src/records/segment-result.js';
+import type { SegmentProcessor } from './segment-processor.js';
 
 export interface InferenceWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
   processor: SegmentProcessor;
-  results: Queue;
+  results: JobSink<ResultJob>;
   log?: (line: string) => void;
 }
 
@@ -35,23 +38,23 @@ function failedResult(job: SegmentJob, reason: string): ResultJob {
 }
 
 /**
- * The BullMQ side of the inference worker. A bad segment fails only its own job (the reason
- * is kept on the job) and still reports to the coordinator so the stream goes on.
+ * The BullMQ side of the inference worker. A bad segment (a permanent error) fails only its
+ * own job, with the reason kept on the job, and still reports to the coordinator so the
+ * stream goes on; other errors are retried.
  */
 export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
-  if (opts.results.name !== RESULT_QUEUE) throw new Error(`results queue must be "${RESULT_QUEUE}", got "${opts.results.name}"`);
   const worker = new Worker(
     SEGMENT_QUEUE,
     async (bullJob) => {
       const job = jobPayload(segmentJobSchema, bullJob.data, 'segment');
       try {
         const result = await opts.processor.process(job);
-        await opts.results.add('result', result, { jobId: resultJobId(job.streamId, job.seq) });
+        await opts.results.add(result);
         return { frames: result.frames, detections: result.detections, f1: result.f1 };
       } catch (err) {
-        if (!(err instanceof BadSegmentError)) throw err;
+        if (!isPermanent(err)) throw err;
         opts.log?.(`segment ${job.streamId}#${job.seq} failed: ${err.message}`);
-        await opts.results.add('result', failedResult(job, err.message), { jobId: resultJobId(job.streamId, job.seq) });
+        await opts.results.add(failedResult(job, err.message));
         throw new UnrecoverableError(err.message);
       }
     },

@@ -1,17 +1,23 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { StreamStore } from '../../src/queue/stream-register.js';
+import { DEFAULT_SPACES } from '../../src/knobs/space.js';
+import { StreamRegister } from '../../src/queue/stream-register.js';
+import type { SegmentRow } from '../../src/records/segment-row.js';
 import { randomPrefix } from '../support/random.js';
 
+const row = (seq: number, bytes: number): SegmentRow => ({
+  seq, knobs: { qp: 20, resolution: '320x240', fps: 10, roi: 0 }, knobVersion: 0, bytes, frames: 10, slots: 10, detections: 0, proxy: 0,
+  f1: null, refBytes: null, decodeMs: 0, inferMs: 0, gradMs: 0, encodeMs: 0, probeMs: 0,
+});
 const k = (qp: number) => ({ qp, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 });
 
 describe('stream state in Redis', () => {
   const redis = new Redis(inject('redisUrl'));
-  let store: StreamStore;
+  let store: StreamRegister;
   afterAll(() => redis.disconnect());
   beforeEach(async () => {
-    store = new StreamStore(redis, randomPrefix('store'));
-    await store.register({ streamId: 's1', source: 'x', sourceWidth: 320, sourceHeight: 240, policy: 'fixed:', model: 'm', segmentSeconds: 1, analysisFps: 10 }, k(20), { n: 0 });
+    store = new StreamRegister(redis, randomPrefix('store'));
+    await store.register({ streamId: 's1', source: 'x', sourceWidth: 320, sourceHeight: 240, policy: 'fixed:', model: 'm', segmentSeconds: 1, analysisFps: 10, spaces: DEFAULT_SPACES }, k(20), { n: 0 });
   });
 
   it('applies an update from the next unclaimed segment, never an encoded one', async () => {
@@ -42,8 +48,8 @@ describe('stream state in Redis', () => {
   });
 
   it('keeps the first row of a duplicated result', async () => {
-    expect(await store.recordRow('s1', 4, { a: 1 })).toBe(true);
-    expect(await store.recordRow('s1', 4, { a: 2 })).toBe(false);
-    expect(await store.rows('s1')).toEqual([{ a: 1 }]);
+    expect(await store.recordRow('s1', 4, row(4, 1))).toBe(true);
+    expect(await store.recordRow('s1', 4, row(4, 2))).toBe(false);
+    expect(await store.rows('s1')).toEqual([row(4, 1)]);
   });
 });

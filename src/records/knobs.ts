@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { KnobTerms } from '../adapt/accgrad.js';
+import type { EncodedKnobs, KnobsLabel } from '../knobs/encode.js';
+import { KNOB_NAMES, type KnobName, type KnobSpaces } from '../knobs/space.js';
+
+// Wire forms of the knob records; the types are the domain's (knobs/encode, adapt/accgrad).
+
+export const knobNameSchema = z.enum(KNOB_NAMES as [KnobName, ...KnobName[]]);
+
+export const encodedKnobsSchema = z.object({
+  qp: z.number().int().min(0).max(51),
+  resolution: z.number().positive().max(1),
+  fps: z.number().positive(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  roi: z.number().int().min(0).max(51).default(0),
+  roiMask: z.string().max(100_000).optional(),
+}) satisfies z.ZodType<EncodedKnobs>;
+
+export const knobsLabelSchema = z.object({
+  qp: z.number(),
+  resolution: z.string(),
+  fps: z.number(),
+  roi: z.number(),
+}) satisfies z.ZodType<KnobsLabel>;
+
+export const knobTermsSchema = z.object({
+  knob: knobNameSchema,
+  recHq: z.number(),
+  recLq: z.number(),
+  bwHq: z.number(),
+  bwLq: z.number(),
+  gpuHq: z.number(),
+  gpuLq: z.number(),
+}) satisfies z.ZodType<KnobTerms>;
+
+const ladder = z.array(z.number()).min(1).readonly();
+
+export const knobSpacesSchema = z.object({ qp: ladder, resolution: ladder, fps: ladder, roi: ladder }) satisfies z.ZodType<KnobSpaces>;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { KnobTerms } from '../adapt/accgrad.js';
+import type { EncodedKnobs } from '../knobs/encode.js';
+import { encodedKnobsSchema, knobTermsSchema } from './knobs.js';
+import { streamIdSchema } from './stream-id.js';
+
+/** Inference worker → coordinator: what one segment showed (or why it could not be analysed). */
+export interface ResultJob {
+  streamId: string;
+  seq: number;
+  knobs: EncodedKnobs;
+  knobVersion: number;
+  bytes: number;
+  frames: number;
+  slots: number;
+  /** Detections of the classes of interest over the segment's frames. */
+  detections: number;
+  proxy: number;
+  decodeMs: number;
+  inferMs: number;
+  gradMs: number;
+  encodeMs: number;
+  probeMs: number;
+  /** Mean per-frame F1 against the reference encode, on audit segments. */
+  f1: number | null;
+  /** Bytes of the reference encode, on audit segments. */
+  refBytes?: number | null;
+  /** The segment's AccGrad terms per knob, when it was probed. */
+  gradients?: KnobTerms[];
+  /** Where the segment's objects of interest were (knobs/roi wire form, source macroblocks). */
+  roiMask?: string;
+  resultKey?: string;
+  /** Why the segment could not be processed; the stream goes on without it. */
+  error?: string;
+}
+
+export const resultJobSchema = z.object({
+  streamId: streamIdSchema,
+  seq: z.number().int().min(0),
+  knobs: encodedKnobsSchema,
+  knobVersion: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  frames: z.number().int().min(0),
+  slots: z.number().int().positive(),
+  detections: z.number().int().min(0),
+  proxy: z.number(),
+  decodeMs: z.number().min(0),
+  inferMs: z.number().min(0),
+  gradMs: z.number().min(0),
+  encodeMs: z.number().min(0),
+  probeMs: z.number().min(0),
+  f1: z.number().min(0).max(1).nullable(),
+  refBytes: z.number().int().min(0).nullable().optional(),
+  gradients: z.array(knobTermsSchema).optional(),
+  roiMask: z.string().max(100_000).optional(),
+  resultKey: z.string().optional(),
+  error: z.string().optional(),
+}) satisfies z.ZodType<ResultJob>;

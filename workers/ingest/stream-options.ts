@@ -1,0 +1,152 @@
+import { policyFromSpec } from '../../src/adapt/policies.js';
+import type { Policy, PolicyDecision } from '../../src/adapt/policy.js';
+import type { Config } from '../../src/config/config.js';
+import { encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
+import { DEFAULT_SPACES, validateSpaces, type KnobName, type KnobSpaces } from '../../src/knobs/space.js';
+import type { VideoInfo } from '../../src/media/types.js';
+import { analysisSize } from '../../src/models/analysis-size.js';
+import type { ModelSpec } from '../../src/models/types.js';
+import { assertStreamId, streamIdFor } from '../../src/records/stream-id.js';
+import type { StreamMeta } from '../../src/records/stream.js';
+import { PermanentError } from '../../src/errors.js';
+
+// Options → defaults → compiled: every way to start a stream (`run`, `ingest`, archive jobs)
+// says what it wants in a StreamRequest, fills the gaps from one StreamDefaults taken from the
+// configuration, and gets one CompiledStream. No path keeps defaults of its own.
+
+/** What a caller asks for; anything unset comes from the deployment's defaults. */
+export interface StreamRequest {
+  /** What the ingest reads: a local file or a live URL. */
+  source: string;
+  /** What the stream records as its source (an archive's s3:// URL); default `source`. */
+  origin?: string;
+  /** Default: derived from the origin's name (records/stream-id). */
+  streamId?: string;
+  /** Policy spec; default ONEADAPT_POLICY. */
+  policy?: string;
+  /** Catalog name or [family:]path.onnx; default ONEADAPT_MODEL. */
+  model?: string;
+  /** Knob ladders; default knobs/space DEFAULT_SPACES. */
+  spaces?: KnobSpaces;
+  /** Wait for each segment's update before the next; default: files yes, live URLs no. */
+  lockstep?: boolean;
+  /** Reference encode for an accuracy audit every n segments (0 = never); default 0. */
+  auditEvery?: number;
+  /** InputGrad probe every n segments for gradient policies; default ONEADAPT_PROBE_EVERY. */
+  probeEvery?: number;
+  /** Stop after n segments; default: the whole source. */
+  maxSegments?: number;
+}
+
+/** The deployment's defaults, taken from the configuration once. */
+export interface StreamDefaults {
+  policy: string;
+  model: string;
+  probeEvery: number;
+  auditEvery: number;
+  segmentSeconds: number;
+  analysisFps: number;
+  spaces: KnobSpaces;
+}
+
+export function streamDefaults(config: Config): StreamDefaults {
+  return {
+    policy: config.policy,
+    model: config.model,
+    probeEvery: config.probeEvery,
+    auditEvery: 0,
+    segmentSeconds: config.segmentSeconds,
+    analysisFps: config.analysisFps,
+    spaces: DEFAULT_SPACES,
+  };
+}
+
+/** How the ingest cuts, encodes and probes one stream (workers/ingest/ingest). */
+export interface IngestPlan {
+  streamId: string;
+  source: string;
+  sourceWidth: number;
+  sourceHeight: number;
+  spaces: KnobSpaces;
+  segmentSeconds: number;
+  analysisFps: number;
+  /**
+   * Wait for segment n−1's result to be consumed before cutting segment n, so each
+   * update applies to the very next segment (archived footage; deterministic runs).
+   * A live source cannot wait: its updates apply from the next segment not yet claimed.
+   */
+  lockstep: boolean;
+  /** Also upload a reference-quality encode every N segments for the accuracy audit (0 = never). */
+  auditEvery: number;
+  /** Compute the InputGrad probe every N segments (0 = never; adaptive policies need it). */
+  probeEvery: number;
+  /** Knobs the probe varies (the policy's adapting ones); default every knob. */
+  probeKnobs?: readonly KnobName[];
+  /** Size probes compare frames at (the DNN's view; see models/analysis-size). */
+  analysisSize: { width: number; height: number };
+  maxSegments?: number;
+}
+
+export interface CompiledStream {
+  meta: StreamMeta;
+  policy: Policy;
+  initial: PolicyDecision<unknown>;
+  initialKnobs: EncodedKnobs;
+  plan: IngestPlan;
+}
+
+function count(value: number | undefined, fallback: number, what: string, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) throw new StreamOptionsError(`${what} must be an integer ≥ ${min}, got ${value}`);
+  return v;
+}
+
+export class StreamOptionsError extends PermanentError {
+  override name = 'StreamOptionsError';
+}
+
+/** Resolves a request against the defaults for a probed source and its model; pure. */
+export function compileStream(req: StreamRequest, defaults: StreamDefaults, info: VideoInfo, model: ModelSpec, isLive: boolean): CompiledStream {
+  const policySpec = req.policy ?? defaults.policy;
+  const policy = policyFromSpec(policySpec);
+  const spaces = validateSpaces(req.spaces ?? defaults.spaces);
+  const auditEvery = count(req.auditEvery, defaults.auditEvery, 'audit every', 0);
+  const probeEvery = count(req.probeEvery, defaults.probeEvery, 'probe every', 1);
+  const maxSegments = req.maxSegments === undefined ? undefined : count(req.maxSegments, 0, 'max segments', 1);
+  const origin = req.origin ?? req.source;
+  const streamId = req.streamId !== undefined ? assertStreamId(req.streamId) : streamIdFor(origin);
+  const ctx = { spaces, sourceWidth: info.width, sourceHeight: info.height };
+  const initial = policy.initial(ctx);
+  const meta: StreamMeta = {
+    streamId,
+    source: origin,
+    sourceWidth: info.width,
+    sourceHeight: info.height,
+    policy: policySpec,
+    model: model.name,
+    segmentSeconds: defaults.segmentSeconds,
+    analysisFps: defaults.analysisFps,
+    spaces,
+  };
+  return {
+    meta,
+    policy,
+    initial,
+    initialKnobs: encodedKnobs(initial.setting, info.width, info.height),
+    plan: {
+      streamId,
+      source: req.source,
+      sourceWidth: info.width,
+      sourceHeight: info.height,
+      spaces,
+      segmentSeconds: defaults.segmentSeconds,
+      analysisFps: defaults.analysisFps,
+      lockstep: req.lockstep ?? !isLive,
+      auditEvery,
+      probeEvery: policy.needsGradients ? probeEvery : 0,
+      probeKnobs: policy.probedKnobs,
+      analysisSize: analysisSize(model, info.width, info.height),
+      maxSegments,
+    },
+  };
+}
