@@ -1,32 +1,40 @@
-// Forward vs VJP vs fused VJP timings per model (2 intra-op threads), plus peak RSS.
-// `--profile <preset> [topN]`: onnxruntime's per-node kernel times of that preset's fused model instead
+// Forward vs VJP vs fused VJP timings per model (2 intra-op threads unless ONEADAPT_INTRA_OP_THREADS),
+// plus peak RSS, on the model check's default frame (app/model-check: catalog models, media port,
+// session factory). `--profile <model> [topN]`: onnxruntime's per-node kernel times of that model's fused model instead
 // (forward / backward / proxy split, time per op type, the top nodes; backward nodes are named vjp/…).
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { buildFusedModel } from '../src/autodiff/fused.js';
-import { scoreMaps } from '../src/autodiff/objective.js';
-import { DEFAULT_FOOTAGE, MODEL_PRESETS } from '../src/autodiff/presets.js';
-import { SESSION_OPTIONS, createSession, loadPresetFrame, runSession } from '../src/autodiff/runner.js';
-import { buildVjpModel } from '../src/autodiff/vjp.js';
+import { buildCheckModels, checkMedia, checkSessionSettings, fullMask, openCheckSessions, resolveCheckTarget } from '../app/model-check/check.js';
+import { defaultCheckFrame, readModelInput } from '../app/model-check/frame.js';
+import { openSession, runSession } from '../app/model-check/session.js';
+import { MASK_NAME } from '../src/autodiff/fused.js';
+import { loadConfig } from '../src/config/config.js';
+import type { CheckModelSpec } from '../src/models/check-model.js';
 
+/** The models of the README's table (catalog names; ppocr-det from npm). */
+const MODELS = ['yolox-nano', 'fastestdet', 'ultraface', 'ppocr-det'];
+const config = loadConfig();
+const media = checkMedia(config);
+const settings = checkSessionSettings(config);
+const frame = defaultCheckFrame();
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 let peakRss = process.memoryUsage().rss;
 const sample = (): void => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
 const rows: string[] = [];
 
 async function profile(name: string, top: number): Promise<void> {
-  const p = MODEL_PRESETS[name];
-  if (!p) throw new Error(`unknown preset ${name}; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`);
+  const spec = resolveCheckTarget(name, { modelsDir: config.modelsDir });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vjp-prof-'));
-  const fusedBytes = buildFusedModel(readFileSync(p.file), p.scoreMap, { inputShape: [1, 3, p.height, p.width] });
-  const s = await ort.InferenceSession.create(fusedBytes, { ...SESSION_OPTIONS, enableProfiling: true, profileFilePrefix: path.join(dir, 'p') });
-  const x = await loadPresetFrame(p, DEFAULT_FOOTAGE, 1);
-  const maskMeta = s.inputMetadata.find((m) => m.name === 'mask') as unknown as { shape: number[] };
-  const mask = { data: new Float32Array(maskMeta.shape.reduce((a, b) => a * b, 1)).fill(1), dims: maskMeta.shape };
-  const inName = s.inputNames.find((n) => n !== 'mask') as string;
-  for (let i = 0; i < runs; i++) await runSession(s, { [inName]: x, mask });
+  const { original, fused, yName } = await buildCheckModels(spec);
+  const { x } = await readModelInput(media, spec, frame.file, frame.seekS);
+  // The forward once, for the score map's shape: the mask is all ones, as in the timings.
+  const { session: fwd } = await openSession(original, settings);
+  const mask = fullMask(spec, (await runSession(fwd, { [fwd.inputNames[0]]: x }))[yName]);
+  await fwd.release();
+  const { session: s } = await openSession(fused, settings, { profileFilePrefix: path.join(dir, 'p') });
+  const inName = s.inputNames.find((n) => n !== MASK_NAME) as string;
+  for (let i = 0; i < runs; i++) await runSession(s, { [inName]: x, [MASK_NAME]: mask });
   s.endProfiling();
   const events = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string } }[];
   rmSync(dir, { recursive: true, force: true });
@@ -65,32 +73,28 @@ async function interleavedMedians(fns: (() => Promise<void>)[], n: number): Prom
   for (let r = 0; r < n; r++) for (const [k, f] of fns.entries()) { const s = performance.now(); await f(); t[k].push(performance.now() - s); }
   return t.map((v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)]);
 }
-for (const p of Object.values(MODEL_PRESETS)) {
-  if (!existsSync(p.file)) { rows.push(`${p.name}: model file missing (${p.file})`); continue; }
-  const bytes = readFileSync(p.file);
-  const inputShape = [1, 3, p.height, p.width];
-  const original = await createSession(bytes);
-  const yName = scoreMaps[p.scoreMap].pickOutput(original.outputNames);
-  const t0 = performance.now();
-  const vjpBytes = buildVjpModel(bytes, { inputShape, output: yName });
-  const fusedBytes = buildFusedModel(bytes, p.scoreMap, { inputShape });
-  const buildMs = performance.now() - t0;
-  const vjp = await createSession(vjpBytes);
-  const fused = await createSession(fusedBytes);
+for (const name of MODELS) {
+  let spec: CheckModelSpec;
+  try {
+    spec = resolveCheckTarget(name, { modelsDir: config.modelsDir });
+  } catch (err) {
+    rows.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.stdout.write(`${rows[rows.length - 1]}\n`);
+    continue;
+  }
+  const s = await openCheckSessions(spec, settings);
   sample();
-  const x = await loadPresetFrame(p, DEFAULT_FOOTAGE, 1);
-  const inName = original.inputNames[0];
-  const y = (await runSession(original, { [inName]: x }))[yName];
-  const maskMeta = fused.inputMetadata.find((m) => m.name === 'mask') as unknown as { shape: number[] };
-  const mask = { data: new Float32Array(maskMeta.shape.reduce((a, b) => a * b, 1)).fill(1), dims: maskMeta.shape };
+  const { x } = await readModelInput(media, spec, frame.file, frame.seekS);
+  const y = await s.forward(x.data);
+  const mask = fullMask(spec, y);
   // Round-robin so that load changes on a shared machine hit all three alike.
   const [fw, vj, fu] = await interleavedMedians([
-    async () => { await runSession(original, { [inName]: x }); sample(); },
-    async () => { await runSession(vjp, { [inName]: x, dY: y }); sample(); },
-    async () => { await runSession(fused, { [inName]: x, mask }); sample(); },
+    async () => { await s.forward(x.data); sample(); },
+    async () => { await s.vjpGradient(x.data, y); sample(); },
+    async () => { await s.gradient(x.data, mask); sample(); },
   ], runs);
-  rows.push(`${p.name.padEnd(18)} forward ${fw.toFixed(2).padStart(7)} ms  vjp ${vj.toFixed(2).padStart(7)} ms  fused ${fu.toFixed(2).padStart(7)} ms  vjp/fwd ${(vj / fw).toFixed(2)}×  fused/fwd ${(fu / fw).toFixed(2)}×  (build ${buildMs.toFixed(0)} ms)`);
+  rows.push(`${spec.name.padEnd(18)} forward ${fw.toFixed(2).padStart(7)} ms  vjp ${vj.toFixed(2).padStart(7)} ms  fused ${fu.toFixed(2).padStart(7)} ms  vjp/fwd ${(vj / fw).toFixed(2)}×  fused/fwd ${(fu / fw).toFixed(2)}×  (build ${s.buildMs.toFixed(0)} ms)`);
   process.stdout.write(`${rows[rows.length - 1]}\n`);
-  await Promise.all([original.release(), vjp.release(), fused.release()]);
+  await s.release();
 }
 process.stdout.write(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB\n`);

@@ -1,16 +1,15 @@
 // DNNGrad → per-macroblock saliency in the original frame's coordinates.
+import { MB, macroblockGrid } from '../knobs/macroblocks.js';
 
 /** Model pixel = frame pixel · scale + pad (letterbox/resize applied before inference). */
 export interface FrameTransform { scaleX: number; scaleY: number; padX: number; padY: number }
 
 export interface SaliencyMap {
-  /** ceil(width/16) × ceil(height/16) blocks, row-major. */
+  /** The frame's macroblock grid (knobs/macroblocks), row-major. */
   cols: number;
   rows: number;
   data: Float32Array;
 }
-
-export const MACROBLOCK = 16;
 
 /**
  * S_mb = mean over the macroblock's frame pixels of Σ_c |dX| at the corresponding model pixel,
@@ -22,7 +21,7 @@ export function saliencyFromGradient(dx: Float32Array, dims: readonly number[], 
   if (dx.length !== C * H * W) throw new Error(`gradient has ${dx.length} values, dims say ${C * H * W}`);
   const mag = new Float32Array(H * W);
   for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) mag[i] += Math.abs(dx[c * H * W + i]);
-  const cols = Math.ceil(frameWidth / MACROBLOCK), rows = Math.ceil(frameHeight / MACROBLOCK);
+  const { cols, rows } = macroblockGrid(frameWidth, frameHeight);
   const sums = new Float64Array(cols * rows);
   const counts = new Float64Array(cols * rows);
   const area = t.scaleX * t.scaleY;
@@ -31,9 +30,9 @@ export function saliencyFromGradient(dx: Float32Array, dims: readonly number[], 
   for (let fy = 0; fy < frameHeight; fy++) {
     const my = Math.floor((fy + 0.5) * t.scaleY + t.padY);
     const rowOk = my >= 0 && my < H;
-    const by = Math.floor(fy / MACROBLOCK);
+    const by = Math.floor(fy / MB);
     for (let fx = 0; fx < frameWidth; fx++) {
-      const b = by * cols + Math.floor(fx / MACROBLOCK);
+      const b = by * cols + Math.floor(fx / MB);
       counts[b]++;
       const x = mx[fx];
       if (rowOk && x >= 0 && x < W) sums[b] += mag[my * W + x] * area;

@@ -2,12 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COCO_CLASSES } from './coco.js';
+import type { CheckModelSpec } from './check-model.js';
 import { fastestDetSpec } from './fastestdet.js';
+import { PPOCR_MODELS_PACKAGE, ppocrDetModelPath, ppocrDetSpec } from './ppocr.js';
 import type { ModelSpec } from './types.js';
 import { ultraFaceSpec } from './ultraface.js';
 import { yoloxSpec } from './yolox.js';
+import { PermanentError } from '../errors.js';
 
-export class UnknownModelError extends Error {
+export class UnknownModelError extends PermanentError {
   override name = 'UnknownModelError';
 }
 
@@ -71,4 +74,50 @@ export function resolveModel(nameOrPath: string, modelsDir: string = defaultMode
   if (family === 'fastestdet') return fastestDetSpec({ name, path: abs, size: 352, classNames: [...COCO_CLASSES] });
   if (family === 'ultraface') return ultraFaceSpec({ name, path: abs });
   return yoloxSpec({ name, path: abs, size: 416, classNames: [...COCO_CLASSES] });
+}
+
+/**
+ * Models for the gradient check only (`oneadapt model check`, bench/vjp.ts): no detection
+ * decoding, so `resolveModel` (what the product serves) does not know them.
+ */
+const CHECK_ONLY_MODELS: Record<string, { source: string; build: () => CheckModelSpec | undefined }> = {
+  'ppocr-det': {
+    source: `npm package ${PPOCR_MODELS_PACKAGE} (npm install)`,
+    build: () => {
+      const file = ppocrDetModelPath();
+      return file ? ppocrDetSpec({ name: 'ppocr-det', path: file }) : undefined;
+    },
+  },
+};
+
+/** Every name `resolveCheckModel` knows: the catalog's, then the check-only models. */
+export const CHECK_MODEL_NAMES = [...MODEL_NAMES, ...Object.keys(CHECK_ONLY_MODELS)];
+
+/**
+ * A model for the gradient check: a catalog or check-only name (`ppocr-det`), `ppocr:<file.onnx>`,
+ * anything `resolveModel` takes, or a bare .onnx path named like a catalog model's file
+ * (`…/FastestDet.onnx` is a FastestDet; other bare paths need a family prefix).
+ */
+export function resolveCheckModel(nameOrPath: string, modelsDir: string = defaultModelsDir()): CheckModelSpec {
+  const only = CHECK_ONLY_MODELS[nameOrPath];
+  if (only) {
+    const spec = only.build();
+    if (!spec) throw new UnknownModelError(`model "${nameOrPath}" not found: it comes from the ${only.source}`);
+    if (!existsSync(spec.path)) throw new UnknownModelError(`model file for "${nameOrPath}" not found at ${spec.path} (from the ${only.source})`);
+    return spec;
+  }
+  const ocr = /^ppocr:(.+)$/.exec(nameOrPath);
+  if (ocr) {
+    const abs = path.resolve(ocr[1]);
+    if (!existsSync(abs)) throw new UnknownModelError(`model file not found: ${abs}`);
+    return ppocrDetSpec({ name: path.basename(abs, '.onnx'), path: abs });
+  }
+  if (!CATALOG[nameOrPath] && !/^[a-z]+:/.test(nameOrPath)) {
+    const base = path.basename(nameOrPath);
+    const named = Object.keys(CATALOG).find((k) => path.basename(CATALOG[k].file) === base);
+    if (named) return resolveModel(`${CATALOG[named].build(modelsDir).family}:${nameOrPath}`, modelsDir);
+    if (base === path.basename(ppocrDetModelPath() ?? '')) return resolveCheckModel(`ppocr:${nameOrPath}`, modelsDir);
+    throw new UnknownModelError(`cannot tell which model ${nameOrPath} is: give a catalog name (${CHECK_MODEL_NAMES.join(', ')}) or prefix the path with its family (yolox:|fastestdet:|ultraface:|ppocr:)`);
+  }
+  return resolveModel(nameOrPath, modelsDir);
 }

@@ -8,8 +8,15 @@ export interface CreatedSession {
   warnings: string[];
 }
 
-function options(providers: string[], intraOpThreads: number): ort.InferenceSession.SessionOptions {
+/** Optional session settings; leaving them out gives the sessions the workers use. */
+export interface SessionExtras {
+  /** Turn on onnxruntime's per-node profiling, written to `<prefix>_<time>.json` on `endProfiling()`. */
+  profileFilePrefix?: string;
+}
+
+function options(providers: string[], intraOpThreads: number, extras: SessionExtras = {}): ort.InferenceSession.SessionOptions {
   return {
+    ...(extras.profileFilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: extras.profileFilePrefix } : {}),
     executionProviders: providers,
     intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
@@ -24,10 +31,12 @@ function options(providers: string[], intraOpThreads: number): ort.InferenceSess
  * Opens a session on the requested execution providers, falling back to CPU with a
  * warning when a provider is not available on this machine.
  */
-export async function createSession(model: string | Uint8Array, requested: string[], intraOpThreads: number): Promise<CreatedSession> {
+export async function createSession(model: string | Uint8Array, requested: string[], intraOpThreads: number, extras: SessionExtras = {}): Promise<CreatedSession> {
   const wanted = requested.length > 0 ? requested : ['cpu'];
   const open = (p: string[]) =>
-    typeof model === 'string' ? ort.InferenceSession.create(model, options(p, intraOpThreads)) : ort.InferenceSession.create(model, options(p, intraOpThreads));
+    typeof model === 'string'
+      ? ort.InferenceSession.create(model, options(p, intraOpThreads, extras))
+      : ort.InferenceSession.create(model, options(p, intraOpThreads, extras));
   const nonCpu = wanted.filter((p) => p !== 'cpu');
   if (nonCpu.length === 0) return { session: await open(['cpu']), providers: ['cpu'], warnings: [] };
   try {

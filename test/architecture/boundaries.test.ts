@@ -126,11 +126,6 @@ describe('core (src/knobs, adapt, accuracy, models, report, autodiff, records) s
       ].join('\n'),
     );
   });
-
-  it('leaves src/autodiff/runner.ts (being moved out) to the src-wide rule only', async () => {
-    await expectClean('src/autodiff/runner.ts', "import * as ort from 'onnxruntime-node';\nexport const o = ort;\n");
-    await expectViolation('src/autodiff/runner.ts', "import * as a from '../../app/runtime.js';\nexport const x = a;\n", /src\/ sits below/);
-  });
 });
 
 describe('src ports (media, storage, queue, onnx, config, embedded)', () => {

@@ -1,7 +1,7 @@
 // Builds small ONNX graphs in tests and checks their VJP against central finite differences.
 import { DT, encodeModel, floatTensor, int64Tensor, makeAttrs, type AttrValue, type NodeProto, type TensorProto, valueInfo } from '../../src/autodiff/onnx-io.js';
 import { buildVjpModel } from '../../src/autodiff/vjp.js';
-import { createSession, runSession } from '../../src/autodiff/runner.js';
+import { openSession, runSession } from '../../app/model-check/session.js';
 
 export function node(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue | undefined> = {}): NodeProto {
   return { opType, input, output, name: `${opType}_${output[0]}`, attribute: makeAttrs(attrs) };
@@ -43,8 +43,8 @@ export function modelBytes(spec: GraphSpec): Uint8Array {
 /** Max relative error of ⟨dX, v⟩ against (f(X+εv) − f(X−εv))/2ε, f = ⟨Y, dY⟩, over random v. */
 export async function vjpError(spec: GraphSpec, directions = 3, eps = 1e-3): Promise<number> {
   const bytes = modelBytes(spec);
-  const fwd = await createSession(bytes);
-  const vjp = await createSession(buildVjpModel(bytes));
+  const fwd = (await openSession(bytes)).session;
+  const vjp = (await openSession(buildVjpModel(bytes))).session;
   const x = spec.xValues ?? randn(size(spec.x));
   const dy = randn(size(spec.y));
   const { dX, Y } = await runSession(vjp, { X: { data: x, dims: spec.x }, dY: { data: dy, dims: spec.y } });

@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runModelCheck } from '../../app/cli/model-command.js';
-import { DEFAULT_FOOTAGE, MODEL_PRESETS } from '../../src/autodiff/presets.js';
+import { resolveCheckTarget, runModelCheck } from '../../app/model-check/check.js';
+import { defaultCheckFrame } from '../../app/model-check/frame.js';
+import { loadConfig } from '../../src/config/config.js';
 
 const execFileP = promisify(execFile);
 
@@ -27,24 +28,38 @@ async function textFrame(): Promise<string> {
 const FACE_IMAGE_PACKAGE = 'python3-skimage';
 const FACE_IMAGE = process.env.ONEADAPT_FACE_IMAGE ?? '/usr/lib/python3/dist-packages/skimage/data/astronaut.png';
 
-const cases: { preset: string; image?: () => Promise<string>; eps: number; needs?: string; missing?: string }[] = [
-  { preset: 'yolox-nano', eps: 0.05 },
-  { preset: 'fastestdet', eps: 0.02 },
+const cases: { model: string; image?: () => Promise<string>; eps: number; needs?: string; missing?: string }[] = [
+  { model: 'yolox-nano', eps: 0.05 },
+  { model: 'fastestdet', eps: 0.02 },
   {
-    preset: 'ultraface-rfb-320', image: async () => FACE_IMAGE, eps: 0.05, needs: FACE_IMAGE,
+    // version-RFB-320.onnx
+    model: 'ultraface', image: async () => FACE_IMAGE, eps: 0.05, needs: FACE_IMAGE,
     missing: `face photo ${FACE_IMAGE} missing: apt-get install ${FACE_IMAGE_PACKAGE} (or set ONEADAPT_FACE_IMAGE)`,
   },
-  { preset: 'ppocr-det', image: textFrame, eps: 0.05 },
+  { model: 'ppocr-det', image: textFrame, eps: 0.05 },
 ];
+
+const config = loadConfig();
+const FOOTAGE = defaultCheckFrame();
+
+/** Why a model cannot be checked here (its file is missing), or undefined. */
+function modelMissing(model: string): string | undefined {
+  try {
+    resolveCheckTarget(model, { modelsDir: config.modelsDir });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
 
 describe('whole models: fused VJP vs the original model along random directions and single pixels', () => {
   for (const c of cases) {
-    const p = MODEL_PRESETS[c.preset];
-    const why = !existsSync(p.file) || !existsSync(DEFAULT_FOOTAGE) ? 'model or footage missing'
+    const missing = modelMissing(c.model);
+    const why = missing ? `model missing: ${missing}` : !c.image && !existsSync(FOOTAGE.file) ? `footage missing: ${FOOTAGE.file}`
       : c.needs && !existsSync(c.needs) ? c.missing : undefined;
-    it.skipIf(!!why)(`${c.preset}${why ? ` (skipped: ${why})` : ''}`, async () => {
+    it.skipIf(!!why)(`${c.model}${why ? ` (skipped: ${why})` : ''}`, async () => {
       const image = c.image ? await c.image() : undefined;
-      const r = await runModelCheck(p.file, { image, directions: 3, pixels: 2, eps: c.eps });
+      const r = await runModelCheck(c.model, { image: image ?? FOOTAGE.file, seekS: image ? 0 : FOOTAGE.seekS, directions: 3, pixels: 2, eps: c.eps, config });
       expect(r.details.gradNorm).toBeGreaterThan(0);
       expect(r.details.proxy).toBeGreaterThan(0);
       expect(r.maxRelError).toBeLessThan(1e-2);
