@@ -1,15 +1,6 @@
+import { MB, macroblockGrid } from '../knobs/macroblocks.js';
 import type { RawFrame } from '../media/types.js';
 
-export const MACROBLOCK = 16;
-
-export interface MacroblockGrid {
-  cols: number;
-  rows: number;
-}
-
-export function macroblockGrid(width: number, height: number): MacroblockGrid {
-  return { cols: Math.ceil(width / MACROBLOCK), rows: Math.ceil(height / MACROBLOCK) };
-}
 
 /**
  * D_mb = Σ over the macroblock's pixels and all frames of Σ_rgb |V − V_ref| (0..255 units),
@@ -32,7 +23,7 @@ export function macroblockDistortion(
   const sy = source.height / height;
   // Source macroblock column of each analysis column, and row of each analysis row.
   const colOf = new Int32Array(width);
-  for (let x = 0; x < width; x++) colOf[x] = Math.min(grid.cols - 1, Math.floor(((x + 0.5) * sx) / MACROBLOCK));
+  for (let x = 0; x < width; x++) colOf[x] = Math.min(grid.cols - 1, Math.floor(((x + 0.5) * sx) / MB));
   const weight = sx * sy;
   for (let i = 0; i < reference.length; i++) {
     const ref = reference[i];
@@ -43,7 +34,7 @@ export function macroblockDistortion(
     const a = v.data;
     const b = ref.data;
     for (let y = 0; y < height; y++) {
-      const rowBase = Math.min(grid.rows - 1, Math.floor(((y + 0.5) * sy) / MACROBLOCK)) * grid.cols;
+      const rowBase = Math.min(grid.rows - 1, Math.floor(((y + 0.5) * sy) / MB)) * grid.cols;
       let p = y * width * 3;
       for (let x = 0; x < width; x++, p += 3) {
         const d = Math.abs(a[p] - b[p]) + Math.abs(a[p + 1] - b[p + 1]) + Math.abs(a[p + 2] - b[p + 2]);

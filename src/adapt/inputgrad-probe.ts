@@ -1,3 +1,4 @@
+import { macroblockCount } from '../knobs/macroblocks.js';
 import type { KnobName } from '../knobs/space.js';
 
 /**
@@ -34,7 +35,7 @@ export interface ProbeVariant {
 }
 
 export function validateProbe(p: Probe): Probe {
-  const cells = Math.ceil(p.width / 16) * Math.ceil(p.height / 16);
+  const cells = macroblockCount(p.width, p.height);
   const check = (v: ProbeVariant, what: string) => {
     if (v.distortion.length !== cells) throw new Error(`probe ${p.seq}: ${what} has ${v.distortion.length} macroblocks, expected ${cells} for ${p.width}x${p.height}`);
   };

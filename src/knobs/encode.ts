@@ -1,5 +1,6 @@
 import type { EncodeSettings } from '../media/types.js';
-import { decodeRoiMask, macroblockGrid, roiRects } from './roi.js';
+import { macroblockGrid } from './macroblocks.js';
+import { decodeRoiMask, roiRects } from './roi.js';
 import { scaledSize, type KnobSetting } from './space.js';
 
 /** A setting with the exact encode size for one source. */

@@ -4,23 +4,13 @@
  * Pure: masks, their wire form, and the rectangles an encoder is given.
  */
 import type { Box, Detection } from '../models/types.js';
-
-export const MB = 16;
-
-export interface MacroblockGrid {
-  cols: number;
-  rows: number;
-}
+import { MB, macroblockGrid, type MacroblockGrid } from './macroblocks.js';
 
 export interface Rect {
   x: number;
   y: number;
   width: number;
   height: number;
-}
-
-export function macroblockGrid(width: number, height: number): MacroblockGrid {
-  return { cols: Math.ceil(width / MB), rows: Math.ceil(height / MB) };
 }
 
 /**

@@ -8,6 +8,17 @@ import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
 import { withTempDir } from './temp-dir.js';
 
+/** Which ffmpeg binary to run (ONEADAPT_FFMPEG_PATH); unset → fluent-ffmpeg's lookup on PATH. */
+export interface FfmpegBinary {
+  ffmpegPath?: string;
+}
+
+function command(bin: FfmpegBinary, input?: Readable): ffmpeg.FfmpegCommand {
+  const cmd = input ? ffmpeg(input) : ffmpeg();
+  if (bin.ffmpegPath) cmd.setFfmpegPath(bin.ffmpegPath);
+  return cmd;
+}
+
 // Several encodes or decodes in ONE ffmpeg process: on short segments the process start,
 // not the codec, is most of the cost (the ingest's probe needs 3–4 of each per segment).
 
@@ -27,13 +38,13 @@ function runStrict(cmd: ffmpeg.FfmpegCommand, what: string): Promise<void> {
 }
 
 /** Encodes the same frames with several settings in one process; outputs in the settings' order. */
-export async function encodeMany(frames: readonly RawFrame[], inputFps: number, settings: readonly EncodeSettings[]): Promise<Buffer[]> {
+export async function encodeMany(bin: FfmpegBinary, frames: readonly RawFrame[], inputFps: number, settings: readonly EncodeSettings[]): Promise<Buffer[]> {
   if (settings.length === 0) return [];
   const input = commonFrameSize(frames);
   return withTempDir(async (dir) => {
     const split = `[0:v]split=${settings.length}${settings.map((_, i) => `[s${i}]`).join('')}`;
     const chains = settings.map((s, i) => `[s${i}]${encodeFilterChain(s)}[o${i}]`);
-    const cmd = ffmpeg(rawStream(frames))
+    const cmd = command(bin, rawStream(frames))
       .inputOptions([...QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${input.width}x${input.height}`, '-framerate', String(inputFps)])
       .complexFilter([split, ...chains].join(';'));
     settings.forEach((s, i) => {
@@ -51,9 +62,9 @@ export async function encodeMany(frames: readonly RawFrame[], inputFps: number, 
  * Decodes several segments in one process, each scaled to width×height. Without a container
  * probe: a damaged or truncated input shows up as ffmpeg errors or a partial frame and fails.
  */
-export async function decodeMany(segments: readonly Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]> {
+export async function decodeMany(bin: FfmpegBinary, segments: readonly Buffer[], size: { width: number; height: number }): Promise<RawFrame[][]> {
   if (segments.length === 0) return [];
-  return (await decodeAndScale(segments, undefined, size)).decoded;
+  return (await decodeAndScale(bin, segments, undefined, size)).decoded;
 }
 
 /**
@@ -61,6 +72,7 @@ export async function decodeMany(segments: readonly Buffer[], size: { width: num
  * compares decodes with the raw video at the DNN's size: one ffmpeg start instead of two).
  */
 export async function decodeAndScale(
+  bin: FfmpegBinary,
   segments: readonly Buffer[],
   raw: readonly RawFrame[] | undefined,
   size: { width: number; height: number },
@@ -69,7 +81,7 @@ export async function decodeAndScale(
     if (s.length === 0) throw new Error(`segment is not decodable: empty buffer (0 bytes)${segments.length > 1 ? ` (input ${i})` : ''}`);
   });
   return withTempDir(async (dir) => {
-    const cmd = ffmpeg();
+    const cmd = command(bin);
     // Raw frames (if any) are input 0, through stdin; segment i is input i + offset.
     const offset = raw && raw.length > 0 ? 1 : 0;
     if (offset) {
@@ -120,9 +132,9 @@ function splitFrames(raw: Buffer, size: { width: number; height: number }): RawF
 }
 
 /** Rescales raw frames in one process with the system's scaler (so they compare with decodes). */
-export async function scaleFrames(frames: readonly RawFrame[], size: { width: number; height: number }): Promise<RawFrame[]> {
+export async function scaleFrames(bin: FfmpegBinary, frames: readonly RawFrame[], size: { width: number; height: number }): Promise<RawFrame[]> {
   if (frames.length === 0) return [];
   const input = commonFrameSize(frames);
   if (input.width === size.width && input.height === size.height) return [...frames];
-  return (await decodeAndScale([], frames, size)).scaled!;
+  return (await decodeAndScale(bin, [], frames, size)).scaled!;
 }

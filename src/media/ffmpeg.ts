@@ -116,26 +116,26 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
     async encodeMany(frames, inputFps, settings) {
       settings.forEach((s) => assertEncodeSettings(inputFps, s));
       await checkBinaries();
-      return encodeMany(frames, inputFps, settings);
+      return encodeMany(opts, frames, inputFps, settings);
     },
 
     async decodeMany(segments, size) {
       await checkBinaries();
-      return decodeMany(segments, size);
+      return decodeMany(opts, segments, size);
     },
 
     async decodeAndScale(segments, raw, size) {
       await checkBinaries();
       const input = commonFrameSize(raw);
       // Frames already at the size need no scaling (and no stdin input).
-      if (input.width === size.width && input.height === size.height) return { decoded: await decodeMany(segments, size), scaled: raw };
-      const r = await decodeAndScale(segments, raw, size);
+      if (input.width === size.width && input.height === size.height) return { decoded: await decodeMany(opts, segments, size), scaled: raw };
+      const r = await decodeAndScale(opts, segments, raw, size);
       return { decoded: r.decoded, scaled: r.scaled! };
     },
 
     async scaleFrames(frames, size) {
       await checkBinaries();
-      return scaleFrames(frames, size);
+      return scaleFrames(opts, frames, size);
     },
 
     async encodeFrames(allFrames, givenFps, s): Promise<EncodedSegment> {

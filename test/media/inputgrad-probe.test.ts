@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
-import { encodeRoiMask, macroblockGrid } from '../../src/knobs/roi.js';
+import { macroblockGrid } from '../../src/knobs/macroblocks.js';
+import { encodeRoiMask } from '../../src/knobs/roi.js';
 import { DEFAULT_SPACES, referenceSetting } from '../../src/knobs/space.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import type { RawFrame } from '../../src/media/types.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
-import { decodeRoiMask, dilateMask, encodeRoiMask, macroblockGrid, regionOfInterest, roiMaskFromBoxes, roiRects, salientMask, unionMask } from '../../src/knobs/roi.js';
+import { macroblockGrid } from '../../src/knobs/macroblocks.js';
+import { decodeRoiMask, dilateMask, encodeRoiMask, regionOfInterest, roiMaskFromBoxes, roiRects, salientMask, unionMask } from '../../src/knobs/roi.js';
 import { parseSetting, parseSpaces, referenceSetting } from '../../src/knobs/space.js';
 import { regionFilters, segmentCodecOptions } from '../../src/media/filters.js';
 

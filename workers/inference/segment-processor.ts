@@ -8,6 +8,8 @@ import { GRAD_NAME, MASK_NAME, PROXY_NAME, saliencyFromGradient } from '../../sr
 import { encodeRoiMask, regionOfInterest } from '../../src/knobs/roi.js';
 import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
+import { parseJsonRecord } from '../../src/records/parse.js';
+import { probeSchema } from '../../src/records/probe.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentJob } from '../../src/records/segment-job.js';
 import { resultsKey } from '../../src/storage/keys.js';
@@ -122,7 +124,7 @@ export class SegmentProcessor {
     const raw = await this.deps.store.getIfExists(key);
     if (raw === undefined) throw new BadSegmentError(`probe object missing: ${key}`);
     try {
-      return validateProbe(JSON.parse(raw.toString()) as Probe);
+      return validateProbe(parseJsonRecord(probeSchema, raw.toString(), 'probe'));
     } catch (err) {
       throw new BadSegmentError(`probe ${key} is unusable: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -2,7 +2,7 @@ import { policyFromSpec } from '../../src/adapt/policies.js';
 import type { Policy, PolicyDecision } from '../../src/adapt/policy.js';
 import type { Config } from '../../src/config/config.js';
 import { encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
-import { DEFAULT_SPACES, validateSpaces, type KnobName, type KnobSpaces } from '../../src/knobs/space.js';
+import { DEFAULT_SPACES, KnobError, validateSpaces, type KnobName, type KnobSpaces } from '../../src/knobs/space.js';
 import type { VideoInfo } from '../../src/media/types.js';
 import { analysisSize } from '../../src/models/analysis-size.js';
 import type { ModelSpec } from '../../src/models/types.js';
@@ -95,6 +95,16 @@ export interface CompiledStream {
   plan: IngestPlan;
 }
 
+/**
+ * The default ladders at another analysis rate (ONEADAPT_ANALYSIS_FPS): frame rates above it
+ * cannot be kept, so the ladder starts at the rate itself and keeps the cheaper levels.
+ */
+export function ladderAtRate(spaces: KnobSpaces, analysisFps: number): KnobSpaces {
+  if (spaces.fps[0] === analysisFps) return spaces;
+  const below = spaces.fps.filter((f) => f < analysisFps);
+  return validateSpaces({ ...spaces, fps: [analysisFps, ...below] });
+}
+
 function count(value: number | undefined, fallback: number, what: string, min: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min) throw new StreamOptionsError(`${what} must be an integer ≥ ${min}, got ${value}`);
@@ -109,7 +119,9 @@ export class StreamOptionsError extends PermanentError {
 export function compileStream(req: StreamRequest, defaults: StreamDefaults, info: VideoInfo, model: ModelSpec, isLive: boolean): CompiledStream {
   const policySpec = req.policy ?? defaults.policy;
   const policy = policyFromSpec(policySpec);
-  const spaces = validateSpaces(req.spaces ?? defaults.spaces);
+  const spaces = req.spaces ? validateSpaces(req.spaces) : ladderAtRate(defaults.spaces, defaults.analysisFps);
+  const tooFast = spaces.fps.filter((f) => f > defaults.analysisFps);
+  if (tooFast.length > 0) throw new KnobError(`knob space "fps": levels above the analysis rate (${defaults.analysisFps} fps) cannot be encoded, got ${tooFast.join(', ')}`);
   const auditEvery = count(req.auditEvery, defaults.auditEvery, 'audit every', 0);
   const probeEvery = count(req.probeEvery, defaults.probeEvery, 'probe every', 1);
   const maxSegments = req.maxSegments === undefined ? undefined : count(req.maxSegments, 0, 'max segments', 1);
