@@ -1,10 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { policyFromSpec } from '../src/adapt/policies.js';
-import type { KnobSpaces } from '../src/knobs/space.js';
 import { resolveModel } from '../src/models/catalog.js';
 import { streamIdFor } from '../src/records/stream-id.js';
 import { parseS3Url } from '../src/storage/keys.js';
+import type { StreamRequest } from '../workers/ingest/stream-options.js';
 import type { Runtime } from './runtime.js';
 
 export const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.ts', '.mpg', '.mpeg', '.flv'];
@@ -31,14 +31,8 @@ async function expandLocal(input: string): Promise<string[]> {
   return out.sort();
 }
 
-export interface ArchiveOptions {
-  /** Default: ONEADAPT_POLICY. */
-  policy?: string;
-  /** Default: ONEADAPT_MODEL. */
-  model?: string;
-  spaces?: KnobSpaces;
-  auditEvery?: number;
-  probeEvery?: number;
+/** What every archived stream is started with; unset fields take the configured defaults. */
+export interface ArchiveOptions extends Pick<StreamRequest, 'policy' | 'model' | 'spaces' | 'auditEvery' | 'probeEvery'> {
   log?: (l: string) => void;
 }
 

@@ -1,51 +1,23 @@
 import { z } from 'zod';
-import type { KnobTerms } from '../adapt/accgrad.js';
 import { knobsLabel, type KnobsLabel } from '../knobs/encode.js';
-import { knobsLabelSchema, knobTermsSchema } from './knobs.js';
-import type { ResultJob } from './segment-result.js';
+import { knobsLabelSchema } from './knobs.js';
+import { resultJobSchema, type ResultJob } from './segment-result.js';
 
-/** One segment as the coordinator recorded it: a row of the stream's report. */
-export interface SegmentRow {
-  seq: number;
-  knobs: KnobsLabel;
-  knobVersion: number;
-  bytes: number;
-  frames: number;
-  /** Analysis frames the segment spans. */
-  slots: number;
-  detections: number;
-  proxy: number;
-  f1: number | null;
-  /** Bytes of the reference encode of the same frames (audited segments). */
-  refBytes: number | null;
-  decodeMs: number;
-  inferMs: number;
-  gradMs: number;
-  encodeMs: number;
-  probeMs: number;
-  /** The segment's AccGrad terms per knob, when it was probed. */
-  gradients?: KnobTerms[];
-  error?: string;
-}
+/** The result fields a report row keeps as they came. */
+const KEPT = {
+  seq: true, knobVersion: true, bytes: true, frames: true, slots: true, detections: true, proxy: true, f1: true,
+  decodeMs: true, inferMs: true, gradMs: true, encodeMs: true, probeMs: true, gradients: true, error: true,
+} as const;
 
-export const segmentRowSchema = z.object({
-  seq: z.number().int().min(0),
+/**
+ * One segment as the coordinator recorded it: a row of the stream's report. The result's
+ * figures, with the knobs as a report shows them and the reference bytes (audited segments).
+ */
+export type SegmentRow = Pick<ResultJob, keyof typeof KEPT> & { knobs: KnobsLabel; refBytes: number | null };
+
+export const segmentRowSchema = resultJobSchema.pick(KEPT).extend({
   knobs: knobsLabelSchema,
-  knobVersion: z.number().int().min(0),
-  bytes: z.number().int().min(0),
-  frames: z.number().int().min(0),
-  slots: z.number().int().positive(),
-  detections: z.number().int().min(0),
-  proxy: z.number(),
-  f1: z.number().min(0).max(1).nullable(),
   refBytes: z.number().int().min(0).nullable(),
-  decodeMs: z.number().min(0),
-  inferMs: z.number().min(0),
-  gradMs: z.number().min(0),
-  encodeMs: z.number().min(0),
-  probeMs: z.number().min(0),
-  gradients: z.array(knobTermsSchema).optional(),
-  error: z.string().optional(),
 }) satisfies z.ZodType<SegmentRow>;
 
 export function rowOf(r: ResultJob): SegmentRow {
