@@ -1,29 +1,17 @@
 import { policyFromSpec } from '../src/adapt/policies.js';
 import type { Config } from '../src/config/config.js';
 import { knobsLabel } from '../src/knobs/encode.js';
-import type { KnobSpaces } from '../src/knobs/space.js';
 import { resolveModel } from '../src/models/catalog.js';
 import { buildReport, type Report } from '../src/report/report.js';
 import { startStream, type StartedStream } from '../workers/ingest/start-stream.js';
-import { streamDefaults } from '../workers/ingest/stream-options.js';
+import { streamDefaults, type StreamRequest } from '../workers/ingest/stream-options.js';
 import { ensureServices } from './embedded-services.js';
 import { startRoles } from './roles.js';
 import { mediaFromConfig } from './runtime.js';
 
-export interface RunOptions {
+/** Every stream of a run is asked for alike: a StreamRequest without its source. */
+export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 'streamId'> {
   videos: string[];
-  /** Default: ONEADAPT_POLICY. */
-  policy?: string;
-  /** Default: ONEADAPT_MODEL. */
-  model?: string;
-  spaces?: KnobSpaces;
-  /** Each segment waits for the previous one's update (deterministic); default true. */
-  lockstep?: boolean;
-  /** Accuracy audit every N segments (1 = every segment, 0 = none); default 1. */
-  auditEvery?: number;
-  /** InputGrad probe every N segments for gradient policies; default ONEADAPT_PROBE_EVERY. */
-  probeEvery?: number;
-  maxSegments?: number;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number | undefined) => void;
 }
@@ -88,7 +76,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
       // Every segment's row arrives, processed or failed with a reason.
       for (const s of streams) {
         const total = (await rt.streams.meta(s.streamId))?.totalSegments ?? 0;
-        while ((await rt.streams.rowCount(s.streamId)) < total) await new Promise((r) => setTimeout(r, 50));
+        await rt.streams.waitRows(s.streamId, total);
       }
     } finally {
       stopProgress = true;

@@ -60,11 +60,12 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   });
   // Archived footage waits long in this queue: failed ingests stay visible with their reason.
   const ingest = new Queue(INGEST_QUEUE, { connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
+  const streams = new StreamRegister(redis, config.queuePrefix);
   return {
     config,
     redis,
     connection,
-    streams: new StreamRegister(redis, config.queuePrefix),
+    streams,
     store,
     media: mediaFromConfig(config),
     queues: { segments, results, ingest },
@@ -72,7 +73,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     results: resultSink(results),
     ingestJobs: ingestSink(ingest),
     close: async () => {
-      await Promise.all([segments.close(), results.close(), ingest.close()]);
+      await Promise.all([segments.close(), results.close(), ingest.close(), streams.close()]);
       redis.disconnect();
     },
   };

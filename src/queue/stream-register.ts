@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { EncodedKnobs } from '../knobs/encode.js';
 import { encodedKnobsSchema } from '../records/knobs.js';
@@ -10,51 +12,108 @@ export type { KnobUpdate, KnobUpdateRecord, StreamMeta } from '../records/stream
 // Claiming a segment and reading the knobs that apply to it is one atomic step, and so is
 // publishing an update (validFromSeq = last claimed + 1): an update can never reach back
 // to a segment that was already encoded, and always applies from the very next one.
-const CLAIM = `
-local claimed = tonumber(redis.call('HGET', KEYS[1], 'claimed') or '-1')
-local seq = tonumber(ARGV[1])
-if seq > claimed then redis.call('HSET', KEYS[1], 'claimed', seq) end
-return {redis.call('HGET', KEYS[1], 'knobs'), redis.call('HGET', KEYS[1], 'version'), redis.call('HGET', KEYS[1], 'validFromSeq')}
-`;
+// The scripts live in ./lua/ (each file's header says what it guarantees). They are read next
+// to this module: src/queue/lua/ from the sources (tsx, vitest) and dist/src/queue/lua/ in the
+// build, where `npm run build` copies them (tsc copies no .lua).
+const SCRIPTS = {
+  oneadaptClaim: { file: 'claim.lua', numberOfKeys: 1 },
+  oneadaptCommit: { file: 'commit.lua', numberOfKeys: 3 },
+} as const;
 
-// Consumes result `seq` once: a duplicate or older result (seq <= last) changes nothing.
-const COMMIT = `
-local last = tonumber(redis.call('HGET', KEYS[1], 'lastSeq') or '-1')
-local seq = tonumber(ARGV[1])
-if seq <= last then return {0} end
-redis.call('HSET', KEYS[1], 'lastSeq', seq, 'state', ARGV[2])
-if ARGV[3] ~= '' and ARGV[3] ~= redis.call('HGET', KEYS[2], 'knobs') then
-  local claimed = tonumber(redis.call('HGET', KEYS[2], 'claimed') or '-1')
-  local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
-  local from = claimed + 1
-  redis.call('HSET', KEYS[2], 'knobs', ARGV[3], 'validFromSeq', from)
-  local update = cjson.encode({streamId = ARGV[4], version = version, validFromSeq = from, afterSeq = seq, knobs = cjson.decode(ARGV[3])})
-  redis.call('RPUSH', KEYS[4], update)
-  redis.call('PUBLISH', KEYS[3], update)
-  return {1, version, from}
-end
-return {1}
-`;
+interface StreamScripts {
+  oneadaptClaim(knobsKey: string, seq: string): Promise<unknown>;
+  oneadaptCommit(policyKey: string, knobsKey: string, updatesKey: string, seq: string, state: string, knobs: string, streamId: string, consumedChannel: string): Promise<unknown>;
+}
+
+let luaSources: Record<keyof typeof SCRIPTS, string> | undefined;
+function readScripts(): Record<keyof typeof SCRIPTS, string> {
+  if (!luaSources) {
+    const read = (file: string): string => {
+      const url = new URL(`./lua/${file}`, import.meta.url);
+      try {
+        return readFileSync(url, 'utf8');
+      } catch (err) {
+        throw new Error(`Lua script ${fileURLToPath(url)} is missing (the build copies src/queue/lua/ next to stream-register.js): ${(err as Error).message}`, { cause: err });
+      }
+    };
+    luaSources = { oneadaptClaim: read(SCRIPTS.oneadaptClaim.file), oneadaptCommit: read(SCRIPTS.oneadaptCommit.file) };
+  }
+  return luaSources;
+}
+
+const scripted = new WeakSet<Redis>();
+/**
+ * Defines the scripts on `redis` once per client (several registers may share one): ioredis
+ * then sends EVAL the first time on a connection and EVALSHA after, falling back to EVAL when
+ * Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH), as BullMQ does.
+ */
+function withScripts(redis: Redis): Redis & StreamScripts {
+  if (!scripted.has(redis)) {
+    const lua = readScripts();
+    for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: lua[name as keyof typeof SCRIPTS] });
+    scripted.add(redis);
+  }
+  return redis as Redis & StreamScripts;
+}
+
+/** How long a wait may take and what cancels it; no timeoutMs: no deadline. */
+export interface WaitOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** One pending wait on a channel of the subscriber connection. */
+interface Waiter {
+  /** A message arrived on the channel. */
+  message(payload: string): void;
+  /** The subscription was (re-)established: messages may have been missed, read the state again. */
+  recheck(): void;
+  fail(err: Error): void;
+}
 
 export type CommitOutcome = { consumed: false } | { consumed: true; update?: { version: number; validFromSeq: number } };
 
-/** Per-stream state in Redis: metadata, the knob register, the policy state, report rows. */
+/**
+ * Per-stream state in Redis: metadata, the knob register, the policy state, report rows.
+ *
+ * Waiting (the lockstep ingest, `oneadapt run` waiting for its rows) is done with real
+ * subscribers, not polling: commit.lua PUBLISHes each consumed seq on the stream's consumed
+ * channel, recordRow PUBLISHes on its rows channel, and waitConsumed / waitRows listen on a
+ * dedicated subscriber connection (`redis.duplicate()`, opened on the first wait that has to
+ * wait, closed by close()). Each wait subscribes first and reads the state after, so a change
+ * that lands before the subscription is seen by the read and one after it by the message: no
+ * lost wake-up. Knob updates are not published: nobody needs them as messages (the ingest reads
+ * its knobs atomically with claim(), the report reads updates()), so that channel is gone.
+ */
 export class StreamRegister {
+  private readonly scripts: Redis & StreamScripts;
+  private subscriber: Redis | undefined;
+  /** Pending waits by channel, and the SUBSCRIBE that each channel's first wait sent. */
+  private readonly channels = new Map<string, { waiters: Set<Waiter>; subscribed: Promise<unknown> }>();
+  private closed = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.scripts = withScripts(redis);
+  }
 
   private key(streamId: string, part: string): string {
     return `${this.prefix}:oa:stream:${streamId}:${part}`;
   }
 
-  get updatesChannel(): string {
-    return `${this.prefix}:oa:updates`;
-  }
-
+  /** Carries the seq of every result commit() consumes, published by commit.lua in the same step. */
   consumedChannel(streamId: string): string {
     return this.key(streamId, 'consumed');
+  }
+
+  /**
+   * Carries the seq of every row recordRow() is handed (a duplicate too). Not the consumed
+   * channel: a result that arrives after a newer one records its row but is not consumed.
+   */
+  rowsChannel(streamId: string): string {
+    return this.key(streamId, 'rows-recorded');
   }
 
   /** Registers a stream with its initial knobs and policy state (kept if it exists). */
@@ -86,7 +145,7 @@ export class StreamRegister {
 
   /** Marks `seq` as being encoded now and returns the knobs it must use. */
   async claim(streamId: string, seq: number): Promise<KnobUpdate> {
-    const [knobs, version, from] = (await this.redis.eval(CLAIM, 1, this.key(streamId, 'knobs'), String(seq))) as [string | null, string, string];
+    const [knobs, version, from] = (await this.scripts.oneadaptClaim(this.key(streamId, 'knobs'), String(seq))) as [string | null, string, string];
     if (!knobs) throw new Error(`stream "${streamId}" is not registered`);
     return { streamId, knobs: parseJsonRecord(encodedKnobsSchema, knobs, `stream ${streamId} knobs`), version: Number(version), validFromSeq: Number(from) };
   }
@@ -107,26 +166,28 @@ export class StreamRegister {
    * changed, publishes a versioned update valid from the next unclaimed segment.
    */
   async commit(streamId: string, seq: number, state: unknown, knobs: EncodedKnobs | undefined): Promise<CommitOutcome> {
-    const res = (await this.redis.eval(
-      COMMIT,
-      4,
+    const res = (await this.scripts.oneadaptCommit(
       this.key(streamId, 'policy'),
       this.key(streamId, 'knobs'),
-      this.updatesChannel,
       this.key(streamId, 'updates'),
       String(seq),
       JSON.stringify(state ?? null),
       knobs ? JSON.stringify(knobs) : '',
       streamId,
+      this.consumedChannel(streamId),
     )) as number[];
     if (res[0] === 0) return { consumed: false };
-    await this.redis.publish(this.consumedChannel(streamId), String(seq));
     return res.length === 3 ? { consumed: true, update: { version: Number(res[1]), validFromSeq: Number(res[2]) } } : { consumed: true };
   }
 
   /** Stores a report row once; a duplicate result keeps the first row. */
   async recordRow(streamId: string, seq: number, row: SegmentRow): Promise<boolean> {
-    return (await this.redis.hsetnx(this.key(streamId, 'rows'), String(seq), JSON.stringify(row))) === 1;
+    // One transaction, and a duplicate publishes too: a coordinator that died between storing
+    // the row and publishing leaves no waiter asleep once the retried job comes through.
+    const res = await this.redis.multi().hsetnx(this.key(streamId, 'rows'), String(seq), JSON.stringify(row)).publish(this.rowsChannel(streamId), String(seq)).exec();
+    const [err, added] = res?.[0] ?? [new Error('transaction aborted'), 0];
+    if (err) throw err;
+    return added === 1;
   }
 
   /** Every knob update published for the stream, oldest first. */
@@ -149,6 +210,142 @@ export class StreamRegister {
 
   async lastConsumed(streamId: string): Promise<number> {
     return (await this.policyState(streamId)).lastSeq;
+  }
+
+  /**
+   * Resolves once result `seq` (or a newer one) of the stream is consumed; rejects at the
+   * deadline or when `signal` aborts (`ingest aborted`). Already consumed: resolves at once.
+   */
+  async waitConsumed(streamId: string, seq: number, opts: WaitOptions = {}): Promise<void> {
+    const consumed = async (): Promise<boolean> => Number((await this.redis.hget(this.key(streamId, 'policy'), 'lastSeq')) ?? -1) >= seq;
+    await this.waitOn(this.consumedChannel(streamId), consumed, (payload) => Number(payload) >= seq, opts, {
+      timeout: (ms) => `stream "${streamId}": no result for segment ${seq} within ${ms} ms (are inference workers and a coordinator running?)`,
+      aborted: 'ingest aborted',
+    });
+  }
+
+  /**
+   * Resolves once the stream holds at least `count` report rows; rejects at the deadline or
+   * when `signal` aborts. No timeoutMs: waits as long as it takes.
+   */
+  async waitRows(streamId: string, count: number, opts: WaitOptions = {}): Promise<void> {
+    const enough = async (): Promise<boolean> => (await this.rowCount(streamId)) >= count;
+    await this.waitOn(this.rowsChannel(streamId), enough, undefined, opts, {
+      timeout: (ms) => `stream "${streamId}": fewer than ${count} report rows within ${ms} ms (are inference workers and a coordinator running?)`,
+      aborted: `waiting for the rows of stream "${streamId}" aborted`,
+    });
+  }
+
+  /**
+   * Closes the subscriber connection (when a wait opened one) and rejects pending waits. The
+   * register does not own `redis`: whoever created it disconnects it.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const err = new Error('stream register closed');
+    for (const { waiters } of [...this.channels.values()]) for (const w of [...waiters]) w.fail(err);
+    this.channels.clear();
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+  }
+
+  /**
+   * Waits on `channel` until `done()` holds: subscribe, then read (no lost wake-up). Each message
+   * is judged by `fromMessage` when given (true: done; false: not yet), else by reading again.
+   */
+  private waitOn(
+    channel: string,
+    done: () => Promise<boolean>,
+    fromMessage: ((payload: string) => boolean) | undefined,
+    opts: WaitOptions,
+    errors: { timeout: (ms: number) => string; aborted: string },
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        this.leave(channel, waiter);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => finish(new Error(errors.aborted));
+      const check = (): void => {
+        if (settled) return;
+        done().then((ok) => ok && finish(), (err: Error) => finish(err));
+      };
+      const waiter: Waiter = {
+        message: (payload) => {
+          if (!fromMessage) check();
+          else if (fromMessage(payload)) finish();
+        },
+        recheck: check,
+        fail: (err) => finish(err),
+      };
+
+      // Fast path, as the polling loop had it: already done resolves, even when aborted.
+      done().then(
+        (ok) => {
+          if (ok) return finish();
+          if (opts.signal?.aborted) return finish(new Error(errors.aborted));
+          if (this.closed) return finish(new Error('stream register closed'));
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+          const ms = opts.timeoutMs;
+          if (ms !== undefined) timer = setTimeout(() => finish(new Error(errors.timeout(ms))), ms);
+          this.join(channel, waiter).then(check, (err: Error) => finish(err));
+        },
+        (err: Error) => finish(err),
+      );
+    });
+  }
+
+  /** Adds a waiter to `channel`, subscribing on its first one; resolves once subscribed. */
+  private join(channel: string, waiter: Waiter): Promise<unknown> {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { waiters: new Set(), subscribed: this.subscriberConnection().subscribe(channel) };
+      this.channels.set(channel, entry);
+    }
+    entry.waiters.add(waiter);
+    return entry.subscribed;
+  }
+
+  /** Removes a waiter, unsubscribing after the channel's last one. */
+  private leave(channel: string, waiter: Waiter): void {
+    const entry = this.channels.get(channel);
+    if (!entry?.waiters.delete(waiter) || entry.waiters.size > 0) return;
+    this.channels.delete(channel);
+    this.subscriber?.unsubscribe(channel).catch(() => undefined);
+  }
+
+  private subscriberConnection(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const sub = this.redis.duplicate();
+    sub.on('message', (channel: string, payload: string) => {
+      for (const w of [...(this.channels.get(channel)?.waiters ?? [])]) w.message(payload);
+    });
+    // After a reconnect ioredis subscribes again, but what was published meanwhile is lost:
+    // subscribe once more (its reply says the subscription is live) and read the state again.
+    let connected = false;
+    sub.on('ready', () => {
+      if (!connected) {
+        connected = true;
+        return;
+      }
+      const names = [...this.channels.keys()];
+      if (names.length === 0) return;
+      sub.subscribe(...names).then(
+        () => {
+          for (const name of names) for (const w of [...(this.channels.get(name)?.waiters ?? [])]) w.recheck();
+        },
+        () => undefined,
+      );
+    });
+    this.subscriber = sub;
+    return sub;
   }
 
   /** Removes everything the stream keeps in Redis. */

@@ -32,17 +32,6 @@ export interface IngestSummary {
   bytes: number;
 }
 
-async function waitConsumed(streams: StreamRegister, streamId: string, seq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  while ((await streams.lastConsumed(streamId)) < seq) {
-    if (signal?.aborted) throw new Error('ingest aborted');
-    if (Date.now() > deadline) throw new Error(`stream "${streamId}": no result for segment ${seq} within ${timeoutMs} ms (are inference workers and a coordinator running?)`);
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-
 /**
  * The ingest role for one stream: cut the source into segments, encode each with the
  * knobs the stream has when the segment is claimed, upload, enqueue. Raw frames stay here.
@@ -56,7 +45,7 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
   let probes = 0;
 
   const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
-    if (opts.lockstep && seq > 0) await waitConsumed(deps.streams, opts.streamId, seq - 1, opts.lockstepTimeoutMs ?? 600_000, opts.signal);
+    if (opts.lockstep && seq > 0) await deps.streams.waitConsumed(opts.streamId, seq - 1, { timeoutMs: opts.lockstepTimeoutMs ?? 600_000, signal: opts.signal });
     const update = await deps.streams.claim(opts.streamId, seq);
     const k = update.knobs;
     const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, encodeSettings(k, opts.sourceWidth, opts.sourceHeight));
