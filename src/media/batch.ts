@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { FfmpegError, QUIET, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
+import { FfmpegError, QUIET, UndecodableSegmentError, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
 import { encodeFilterChain, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
 import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
@@ -78,7 +78,7 @@ export async function decodeAndScale(
   size: { width: number; height: number },
 ): Promise<{ decoded: RawFrame[][]; scaled?: RawFrame[] }> {
   segments.forEach((s, i) => {
-    if (s.length === 0) throw new Error(`segment is not decodable: empty buffer (0 bytes)${segments.length > 1 ? ` (input ${i})` : ''}`);
+    if (s.length === 0) throw new UndecodableSegmentError(`segment is not decodable: empty buffer (0 bytes)${segments.length > 1 ? ` (input ${i})` : ''}`);
   });
   return withTempDir(async (dir) => {
     const cmd = command(bin);
@@ -103,8 +103,8 @@ export async function decodeAndScale(
     try {
       await runStrict(cmd, `decoding ${segments.length} segment(s)`);
     } catch (err) {
-      const reason = err instanceof FfmpegError ? err.reason : err instanceof Error ? err.message : String(err);
-      throw new Error(`segment is not decodable: ${reason} (${segments.map((s) => s.length).join('+')} bytes)`, { cause: err });
+      if (!(err instanceof FfmpegError)) throw err;
+      throw new UndecodableSegmentError(`segment is not decodable: ${err.reason} (${segments.map((s) => s.length).join('+')} bytes)`, { cause: err });
     }
     const read = async (name: string) => splitFrames(await readFile(join(dir, `${name}.raw`)), size);
     const decoded = await Promise.all(segments.map((_, i) => read(`out${i}`)));
@@ -125,7 +125,7 @@ function rawStream(frames: readonly RawFrame[]): Readable {
 
 function splitFrames(raw: Buffer, size: { width: number; height: number }): RawFrame[] {
   const frameBytes = rgb24FrameBytes(size.width, size.height);
-  if (raw.length === 0 || raw.length % frameBytes !== 0) throw new Error(`segment is not decodable: ${raw.length} bytes of frames is not a whole number of ${size.width}x${size.height} frames`);
+  if (raw.length === 0 || raw.length % frameBytes !== 0) throw new UndecodableSegmentError(`segment is not decodable: ${raw.length} bytes of frames is not a whole number of ${size.width}x${size.height} frames`);
   const frames: RawFrame[] = [];
   for (let o = 0; o < raw.length; o += frameBytes) frames.push({ width: size.width, height: size.height, data: new Uint8Array(raw.buffer, raw.byteOffset + o, frameBytes) });
   return frames;

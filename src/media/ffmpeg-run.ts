@@ -27,14 +27,30 @@ export class FfmpegError extends Error {
   }
 }
 
-/** Turns fluent-ffmpeg's failure into a one-line error naming the step and ffmpeg's reason. */
+/** The segment's bytes are not a video ffmpeg can decode (empty, truncated, foreign). */
+export class UndecodableSegmentError extends Error {
+  override name = 'UndecodableSegmentError';
+}
+
+/** The machine failed, not the bytes: the binary is missing, or ffmpeg was killed (OOM, a signal). */
+export class FfmpegUnavailableError extends Error {
+  override name = 'FfmpegUnavailableError';
+}
+
+/**
+ * Turns fluent-ffmpeg's failure into a one-line error naming the step and ffmpeg's reason.
+ * fluent-ffmpeg reports a missing binary and a killed process only in its message text, so
+ * this port is where they are told apart, once: FfmpegUnavailableError for the machine,
+ * FfmpegError for what ffmpeg said about its input.
+ */
 export function ffmpegFailure(what: string, err: Error, stderr: string | null | undefined, binary = 'ffmpeg'): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || /Cannot find (ffmpeg|ffprobe)/.test(err.message)) {
-    return new Error(`${binary} not found: install it (apt-get install ffmpeg) or pass its path to createFfmpegMedia`, {
+    return new FfmpegUnavailableError(`${binary} not found: install it (apt-get install ffmpeg) or set ONEADAPT_FFMPEG_PATH / ONEADAPT_FFPROBE_PATH`, {
       cause: err,
     });
   }
+  if (/killed with signal/.test(err.message)) return new FfmpegUnavailableError(`${what}: ${err.message.split('\n')[0]}`, { cause: err });
   return new FfmpegError(what, stderr ? stderrTail(stderr) : err.message.split('\n')[0], err);
 }
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { decodeAndScale, decodeMany, encodeMany, scaleFrames } from './batch.js';
 import { encodeFilterChain, fpsFilter, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions, targetSize } from './filters.js';
-import { FfmpegError, QUIET, runToCompletion, startStreaming } from './ffmpeg-run.js';
+import { FfmpegError, QUIET, UndecodableSegmentError, runToCompletion, startStreaming } from './ffmpeg-run.js';
 import { probeVideo, UnreadableVideoError } from './media-info.js';
 import { commonFrameSize, RawFrameSplitter, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, EncodedSegment, MediaPort, RawFrame } from './types.js';
@@ -166,10 +166,10 @@ export function createFfmpegMedia(opts: FfmpegMediaOptions = {}): MediaPort {
     },
 
     async decodeSegment(data, o = {}) {
-      if (data.length === 0) throw new Error('segment is not decodable: empty buffer (0 bytes)');
+      if (data.length === 0) throw new UndecodableSegmentError('segment is not decodable: empty buffer (0 bytes)');
       await checkBinaries();
       const notDecodable = (reason: string, cause?: unknown) =>
-        new Error(`segment is not decodable: ${reason} (${data.length} bytes)`, { cause });
+        new UndecodableSegmentError(`segment is not decodable: ${reason} (${data.length} bytes)`, { cause });
       return withTempDir(async (dir) => {
         // A file, not a pipe: MP4s with the index at the end need seeking.
         const path = join(dir, 'segment.mp4');

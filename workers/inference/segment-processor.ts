@@ -1,6 +1,7 @@
 import { segmentF1 } from '../../src/accuracy/f1.js';
 import type { InferencePort } from '../../src/onnx/pool.js';
 import { DecodeBatcher } from '../../src/media/decode-batcher.js';
+import { FfmpegError, UndecodableSegmentError } from '../../src/media/ffmpeg-run.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { knobTerms, type KnobTerms } from '../../src/adapt/accgrad.js';
 import { validateProbe, type Probe } from '../../src/adapt/inputgrad-probe.js';
@@ -70,7 +71,9 @@ export class SegmentProcessor {
     try {
       frames = await this.decoder.decode(data, { width: fit.width, height: fit.height });
     } catch (err) {
-      throw new BadSegmentError(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+      // What ffmpeg says about the bytes is final; a missing or killed ffmpeg is retried.
+      if (err instanceof FfmpegError || err instanceof UndecodableSegmentError) throw new BadSegmentError(`${key}: ${err.message}`);
+      throw err;
     }
     if (expectedFrames !== undefined && frames.length !== expectedFrames) {
       throw new BadSegmentError(`${key}: segment is not decodable: decoded ${frames.length} of ${expectedFrames} frames`);
