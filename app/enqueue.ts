@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { policyFromSpec } from '../src/adapt/policies.js';
 import { resolveModel } from '../src/models/catalog.js';
+import { ingestJobId } from '../src/queue/names.js';
 import { streamIdFor } from '../src/records/stream-id.js';
 import { parseS3Url } from '../src/storage/keys.js';
 import type { StreamRequest } from '../workers/ingest/stream-options.js';
@@ -76,21 +77,36 @@ export async function enqueueArchives(rt: Runtime, inputs: string[], opts: Archi
   return out;
 }
 
-/** Segments done and (where known) expected, over the given streams. */
-export async function archiveProgress(rt: Runtime, streams: EnqueuedStream[]): Promise<{ done: number; total: number | undefined; finished: number }> {
-  let done = 0;
-  let total = 0;
+export interface ArchiveProgress {
+  done: number;
+  total: number | undefined;
+  /** Streams with nothing left to wait for: every segment has its row, or the ingest job failed. */
+  finished: number;
+  /** Ingest jobs that failed for good, with the reason BullMQ kept. */
+  failed: { streamId: string; reason: string }[];
+}
+
+/** Segments done and (where known) expected over the given streams, and ingest jobs that failed. */
+export async function archiveProgress(rt: Runtime, streams: EnqueuedStream[]): Promise<ArchiveProgress> {
+  const out: ArchiveProgress = { done: 0, total: 0, finished: 0, failed: [] };
   let known = true;
-  let finished = 0;
   for (const s of streams) {
     const rows = await rt.streams.rowCount(s.streamId);
     const meta = await rt.streams.meta(s.streamId);
-    done += rows;
+    out.done += rows;
+    const job = await rt.queues.ingest.getJob(ingestJobId(s.streamId));
+    if (job && (await job.isFailed())) {
+      out.failed.push({ streamId: s.streamId, reason: job.failedReason || 'no reason recorded' });
+      out.finished++;
+      if (meta?.totalSegments === undefined) known = false;
+      continue;
+    }
     if (meta?.totalSegments === undefined) known = false;
     else {
-      total += meta.totalSegments;
-      if (rows >= meta.totalSegments) finished++;
+      out.total = out.total! + meta.totalSegments;
+      if (rows >= meta.totalSegments) out.finished++;
     }
   }
-  return { done, total: known ? total : undefined, finished };
+  if (!known) out.total = undefined;
+  return out;
 }

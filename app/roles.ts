@@ -38,7 +38,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
       const model = await loadModel(config, opts.model ?? config.model, log, { gradients: opts.gradients ?? true });
       closers.push(() => model.pool.close());
       const processor = segmentProcessor(rt, model);
-      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, log }));
+      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, failures: rt.failures, log }));
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }
     if (roles.includes('coordinator')) {

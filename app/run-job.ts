@@ -8,6 +8,7 @@ import { streamDefaults, type StreamRequest } from '../workers/ingest/stream-opt
 import { ensureServices } from './embedded-services.js';
 import { startRoles } from './roles.js';
 import { mediaFromConfig } from './runtime.js';
+import { waitForRows } from './stream-progress.js';
 
 /** Every stream of a run is asked for alike: a StreamRequest without its source. */
 export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 'streamId'> {
@@ -76,7 +77,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
       // Every segment's row arrives, processed or failed with a reason.
       for (const s of streams) {
         const total = (await rt.streams.meta(s.streamId))?.totalSegments ?? 0;
-        await rt.streams.waitRows(s.streamId, total);
+        await waitForRows(rt, s.streamId, total, config.resultTimeoutMs);
       }
     } finally {
       stopProgress = true;

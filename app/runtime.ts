@@ -10,8 +10,9 @@ import { resolveModel } from '../src/models/catalog.js';
 import type { ModelSpec } from '../src/models/types.js';
 import { assertRedisReachable, bullConnection, connect } from '../src/queue/connection.js';
 import { INGEST_QUEUE, RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
-import { ingestSink, resultSink, segmentSink, type JobSink } from '../src/queue/job-sinks.js';
+import { failureSink, ingestSink, resultSink, segmentSink, type JobSink } from '../src/queue/job-sinks.js';
 import type { IngestJob } from '../src/records/ingest-job.js';
+import type { SegmentFailure } from '../src/records/segment-failure.js';
 import type { ResultJob } from '../src/records/segment-result.js';
 import type { SegmentJob } from '../src/records/segment-job.js';
 import { StreamRegister } from '../src/queue/stream-register.js';
@@ -32,6 +33,7 @@ export interface Runtime {
   /** What role logic hands records to (queue/job-sinks). */
   segments: JobSink<SegmentJob>;
   results: JobSink<ResultJob>;
+  failures: JobSink<SegmentFailure>;
   ingestJobs: JobSink<IngestJob>;
   close(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     queues: { segments, results, ingest },
     segments: segmentSink(segments),
     results: resultSink(results),
+    failures: failureSink(results),
     ingestJobs: ingestSink(ingest),
     close: async () => {
       await Promise.all([segments.close(), results.close(), ingest.close(), streams.close()]);

@@ -46,14 +46,17 @@ export function registerRoleCommands(program: Command): void {
       const streams = await enqueueArchives(rt, inputs, { ...streamRequestOf(o), log });
       if (!o.wait) return;
       const bar = progressBar('enqueue');
-      for (;;) {
-        const p = await archiveProgress(rt, streams);
+      let p = await archiveProgress(rt, streams);
+      while (p.finished < streams.length) {
         bar.update(p.done, p.total);
-        if (p.finished === streams.length) break;
         await new Promise((r) => setTimeout(r, 500));
+        p = await archiveProgress(rt, streams);
       }
+      bar.update(p.done, p.total);
       bar.stop();
-      log(`enqueue: ${streams.length} streams processed`);
+      for (const f of p.failed) log(`enqueue: stream ${f.streamId} failed: ${f.reason}`);
+      log(`enqueue: ${streams.length - p.failed.length} of ${streams.length} streams processed`);
+      if (p.failed.length > 0) process.exitCode = 1;
     } finally {
       await rt.close();
     }

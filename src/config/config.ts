@@ -22,6 +22,7 @@ const schema = z.object({
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
   ONEADAPT_POLICY: z.string().min(1).default('fixed:'),
   ONEADAPT_PROBE_EVERY: z.coerce.number().int().min(1).max(1000).default(1),
+  ONEADAPT_RESULT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ONEADAPT_FFMPEG_PATH: z.string().min(1).optional(),
@@ -49,6 +50,8 @@ export interface Config {
   policy: string;
   /** InputGrad probe every N segments for streams whose policy adapts by gradient. */
   probeEvery: number;
+  /** How long a waiting stream (lockstep ingest, `run`) waits for its next result before it reports a stall. */
+  resultTimeoutMs: number;
   queuePrefix: string;
   workerConcurrency: number;
   /** ffmpeg/ffprobe binaries; unset → found on PATH. */
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analysisFps: e.ONEADAPT_ANALYSIS_FPS,
     policy: e.ONEADAPT_POLICY,
     probeEvery: e.ONEADAPT_PROBE_EVERY,
+    resultTimeoutMs: e.ONEADAPT_RESULT_TIMEOUT_MS,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
     ffmpegPath: e.ONEADAPT_FFMPEG_PATH,

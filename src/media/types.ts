@@ -15,7 +15,7 @@ export interface VideoInfo {
   codec: string;
 }
 
-/** What an encode needs to know: the three knobs the system tunes. */
+/** What an encode needs to know: the knobs made concrete (QP, size, frame rate, region-of-interest offsets). */
 export interface EncodeSettings {
   /** x264 constant quantiser (0..51). */
   qp: number;

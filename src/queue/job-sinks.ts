@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { IngestJob } from '../records/ingest-job.js';
+import type { SegmentFailure } from '../records/segment-failure.js';
 import type { ResultJob } from '../records/segment-result.js';
 import type { SegmentJob } from '../records/segment-job.js';
 import { ingestJobId, resultJobId, segmentJobId } from './names.js';
@@ -21,4 +22,9 @@ export function resultSink(queue: Queue): JobSink<ResultJob> {
 
 export function ingestSink(queue: Queue): JobSink<IngestJob> {
   return { add: async (job) => void (await queue.add('ingest', job, { jobId: ingestJobId(job.streamId) })) };
+}
+
+/** A failure goes where the segment's result would have: the same job id, so one of the two wins. */
+export function failureSink(queue: Queue): JobSink<SegmentFailure> {
+  return { add: async (job) => void (await queue.add('failure', job, { jobId: resultJobId(job.streamId, job.seq) })) };
 }

@@ -56,6 +56,11 @@ function withScripts(redis: Redis): Redis & StreamScripts {
   return redis as Redis & StreamScripts;
 }
 
+/** A wait on the stream's state ran past its deadline: the thing waited for did not happen. */
+export class WaitTimeoutError extends Error {
+  override name = 'WaitTimeoutError';
+}
+
 /** How long a wait may take and what cancels it; no timeoutMs: no deadline. */
 export interface WaitOptions {
   timeoutMs?: number;
@@ -122,6 +127,8 @@ export class StreamRegister {
     multi.set(this.key(meta.streamId, 'meta'), JSON.stringify(meta));
     multi.sadd(`${this.prefix}:oa:streams`, meta.streamId);
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'knobs', JSON.stringify(knobs));
+    // The knobs of version 0, for segments claimed before any update (their error rows name them).
+    multi.hsetnx(this.key(meta.streamId, 'knobs'), 'initial', JSON.stringify(knobs));
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'version', '0');
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'validFromSeq', '0');
     multi.hsetnx(this.key(meta.streamId, 'policy'), 'state', JSON.stringify(policyState));
@@ -154,6 +161,16 @@ export class StreamRegister {
     const h = await this.redis.hgetall(this.key(streamId, 'knobs'));
     if (!h.knobs) return undefined;
     return { streamId, knobs: parseJsonRecord(encodedKnobsSchema, h.knobs, `stream ${streamId} knobs`), version: Number(h.version), validFromSeq: Number(h.validFromSeq) };
+  }
+
+  /** The knobs segment `seq` was (or will be) encoded with: the newest update valid at it. */
+  async knobsFor(streamId: string, seq: number): Promise<KnobUpdate> {
+    const hit = (await this.updates(streamId)).filter((u) => u.validFromSeq <= seq).pop();
+    if (hit) return { streamId, version: hit.version, validFromSeq: hit.validFromSeq, knobs: hit.knobs };
+    const h = await this.redis.hmget(this.key(streamId, 'knobs'), 'initial', 'knobs');
+    const raw = h[0] ?? h[1];
+    if (!raw) throw new Error(`stream "${streamId}" is not registered`);
+    return { streamId, version: 0, validFromSeq: 0, knobs: parseJsonRecord(encodedKnobsSchema, raw, `stream ${streamId} knobs`) };
   }
 
   async policyState(streamId: string): Promise<{ state: unknown; lastSeq: number }> {
@@ -294,7 +311,7 @@ export class StreamRegister {
           if (this.closed) return finish(new Error('stream register closed'));
           opts.signal?.addEventListener('abort', onAbort, { once: true });
           const ms = opts.timeoutMs;
-          if (ms !== undefined) timer = setTimeout(() => finish(new Error(errors.timeout(ms))), ms);
+          if (ms !== undefined) timer = setTimeout(() => finish(new WaitTimeoutError(errors.timeout(ms))), ms);
           this.join(channel, waiter).then(check, (err: Error) => finish(err));
         },
         (err: Error) => finish(err),

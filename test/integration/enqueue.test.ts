@@ -37,11 +37,25 @@ describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest qu
       await new Promise((r) => setTimeout(r, 100));
       p = await archiveProgress(roles.runtime, streams);
     }
-    expect(p).toEqual({ done: 5, total: 5, finished: 2 });
+    expect(p).toEqual({ done: 5, total: 5, finished: 2, failed: [] });
     for (const s of streams) {
       const rows = await roles.runtime.streams.rows(s.streamId);
       expect(rows.every((r) => r.knobs.qp === 28 && r.frames === 10 && r.error === undefined)).toBe(true);
     }
+  });
+
+  it('ends the wait for a stream whose ingest job fails, with the reason', async () => {
+    const bad = path.join(dir, 'notes.mp4');
+    await writeFile(bad, 'these are not frames\n');
+    const streams = await enqueueArchives(roles.runtime, [bad], { policy: 'fixed:' });
+    let p = await archiveProgress(roles.runtime, streams);
+    for (let i = 0; i < 300 && p.finished < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      p = await archiveProgress(roles.runtime, streams);
+    }
+    expect(p.finished).toBe(1);
+    expect(p.failed.map((f) => f.streamId)).toEqual([streams[0].streamId]);
+    expect(p.failed[0].reason).toMatch(/not a readable video/);
   });
 
   it('says what it expected when there is nothing to enqueue', async () => {

@@ -3,6 +3,7 @@ import { carriesRegion, type PolicyContext, type SegmentFeedback } from '../../s
 import { encodedKnobs, knobsLabel } from '../../src/knobs/encode.js';
 import { rowOf } from '../../src/records/segment-row.js';
 import { PermanentError } from '../../src/errors.js';
+import type { SegmentFailure } from '../../src/records/segment-failure.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { StreamRegister } from '../../src/queue/stream-register.js';
 
@@ -56,5 +57,37 @@ export class Coordinator {
       this.log(`stream ${result.streamId}: knobs v${outcome.update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${outcome.update.validFromSeq}`);
     }
     return 'stepped';
+  }
+
+  /**
+   * A segment that will never have a result (its job failed for good): record an error row with
+   * the knobs the stream had and consume the seq without a policy step, so the stream goes on.
+   */
+  async handleFailure(failure: SegmentFailure): Promise<'recorded' | 'stale'> {
+    const meta = await this.streams.meta(failure.streamId);
+    if (!meta) throw new UnknownStreamError(`failure for unknown stream "${failure.streamId}"`);
+    const knobs = await this.streams.knobsFor(failure.streamId, failure.seq);
+    this.log(`stream ${failure.streamId}: segment ${failure.seq} failed: ${failure.error}`);
+    await this.streams.recordRow(failure.streamId, failure.seq, {
+      seq: failure.seq,
+      knobs: knobsLabel(knobs.knobs),
+      knobVersion: knobs.version,
+      bytes: 0,
+      frames: 0,
+      slots: Math.max(1, Math.round(meta.segmentSeconds * meta.analysisFps)),
+      detections: 0,
+      proxy: 0,
+      f1: null,
+      refBytes: null,
+      decodeMs: 0,
+      inferMs: 0,
+      gradMs: 0,
+      encodeMs: 0,
+      probeMs: 0,
+      error: failure.error,
+    });
+    const { state } = await this.streams.policyState(failure.streamId);
+    const outcome = await this.streams.commit(failure.streamId, failure.seq, state, undefined);
+    return outcome.consumed ? 'recorded' : 'stale';
   }
 }

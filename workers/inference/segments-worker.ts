@@ -1,9 +1,10 @@
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { isPermanent } from '../../src/errors.js';
 import { jobPayload } from '../../src/queue/job-payload.js';
 import type { JobSink } from '../../src/queue/job-sinks.js';
 import { SEGMENT_QUEUE } from '../../src/queue/names.js';
 import { segmentJobSchema, type SegmentJob } from '../../src/records/segment-job.js';
+import { attributionOf, type SegmentFailure } from '../../src/records/segment-failure.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentProcessor } from './segment-processor.js';
 
@@ -13,6 +14,8 @@ export interface InferenceWorkerOptions {
   concurrency: number;
   processor: SegmentProcessor;
   results: JobSink<ResultJob>;
+  /** Where a segment job that failed without a usable payload is reported (attributable ones). */
+  failures: JobSink<SegmentFailure>;
   log?: (line: string) => void;
 }
 
@@ -52,14 +55,34 @@ export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
         await opts.results.add(result);
         return { frames: result.frames, detections: result.detections, f1: result.f1 };
       } catch (err) {
-        if (!isPermanent(err)) throw err;
-        opts.log?.(`segment ${job.streamId}#${job.seq} failed: ${err.message}`);
-        await opts.results.add(failedResult(job, err.message));
-        throw new UnrecoverableError(err.message);
+        const reason = err instanceof Error ? err.message : String(err);
+        if (isPermanent(err)) {
+          opts.log?.(`segment ${job.streamId}#${job.seq} failed: ${reason}`);
+          await opts.results.add(failedResult(job, reason));
+          throw new UnrecoverableError(reason);
+        }
+        // The machine failed; on the last attempt the stream still hears of it.
+        const attempts = bullJob.opts.attempts ?? 1;
+        if (bullJob.attemptsMade + 1 >= attempts) await opts.results.add(failedResult(job, `gave up after ${attempts} attempt(s): ${reason}`));
+        throw err;
       }
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency },
   );
   worker.on('error', (err) => opts.log?.(`inference worker: ${err.message}`));
+  // Jobs that fail without reaching the catch above (an invalid payload, a job that stalled
+  // too often and is failed unrun) still close their segment, when the payload says whose it is.
+  worker.on('failed', (bullJob, err) => {
+    if (!bullJob) return;
+    reportFailed(opts, bullJob, err.message).catch((e: unknown) => opts.log?.(`inference worker: could not report ${bullJob.id}: ${e instanceof Error ? e.message : String(e)}`));
+  });
   return worker;
+}
+
+async function reportFailed(opts: InferenceWorkerOptions, bullJob: Job, reason: string): Promise<void> {
+  if (!(await bullJob.isFailed())) return; // retried later
+  const job = segmentJobSchema.safeParse(bullJob.data);
+  if (job.success) return opts.results.add(failedResult(job.data, reason));
+  const whose = attributionOf(bullJob.data);
+  if (whose) await opts.failures.add({ ...whose, error: reason });
 }

@@ -21,7 +21,6 @@ export interface IngestDeps {
 export interface IngestRunOptions {
   /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
   refEvery?: number;
-  lockstepTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -45,7 +44,7 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
   let probes = 0;
 
   const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
-    if (opts.lockstep && seq > 0) await deps.streams.waitConsumed(opts.streamId, seq - 1, { timeoutMs: opts.lockstepTimeoutMs ?? 600_000, signal: opts.signal });
+    if (opts.lockstep && seq > 0) await deps.streams.waitConsumed(opts.streamId, seq - 1, { timeoutMs: opts.resultTimeoutMs, signal: opts.signal });
     const update = await deps.streams.claim(opts.streamId, seq);
     const k = update.knobs;
     const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, encodeSettings(k, opts.sourceWidth, opts.sourceHeight));

@@ -34,7 +34,7 @@ export async function startStream(
   const compiled = compileStream(req, defaults, info, model, isUrl(req.source));
   await deps.streams.register(compiled.meta, compiled.initialKnobs, compiled.initial.state);
   deps.log?.(`stream ${compiled.meta.streamId}: ${compiled.meta.source} (${info.width}x${info.height}), policy ${compiled.meta.policy}`);
-  const done = runIngest(deps, compiled.plan, { refEvery: run.refEvery, lockstepTimeoutMs: run.lockstepTimeoutMs, signal: run.signal });
+  const done = runIngest(deps, compiled.plan, { refEvery: run.refEvery, signal: run.signal });
   // Callers await `done` later; until then a failure must not count as unhandled.
   done.catch(() => undefined);
   return { streamId: compiled.meta.streamId, meta: compiled.meta, compiled, done };

@@ -47,6 +47,7 @@ export interface StreamDefaults {
   segmentSeconds: number;
   analysisFps: number;
   spaces: KnobSpaces;
+  resultTimeoutMs: number;
 }
 
 export function streamDefaults(config: Config): StreamDefaults {
@@ -58,6 +59,7 @@ export function streamDefaults(config: Config): StreamDefaults {
     segmentSeconds: config.segmentSeconds,
     analysisFps: config.analysisFps,
     spaces: DEFAULT_SPACES,
+    resultTimeoutMs: config.resultTimeoutMs,
   };
 }
 
@@ -76,6 +78,8 @@ export interface IngestPlan {
    * A live source cannot wait: its updates apply from the next segment not yet claimed.
    */
   lockstep: boolean;
+  /** A lockstep wait for the previous segment's result fails (and says so) after this long. */
+  resultTimeoutMs: number;
   /** Also upload a reference-quality encode every N segments for the accuracy audit (0 = never). */
   auditEvery: number;
   /** Compute the InputGrad probe every N segments (0 = never; adaptive policies need it). */
@@ -154,6 +158,7 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
       segmentSeconds: defaults.segmentSeconds,
       analysisFps: defaults.analysisFps,
       lockstep: req.lockstep ?? !isLive,
+      resultTimeoutMs: defaults.resultTimeoutMs,
       auditEvery,
       probeEvery: policy.needsGradients ? probeEvery : 0,
       probeKnobs: policy.probedKnobs,
