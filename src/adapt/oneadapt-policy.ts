@@ -43,6 +43,20 @@ const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs'>> = {
   start: 'start',
 };
 
+/**
+ * Where each parameter means something: Adam's moments need β in [0, 1) (β = 1 divides by
+ * zero in the bias correction and yields NaN knobs), a step needs lr > 0, x lives in (0, 1].
+ */
+const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps'>, { ok: (v: number) => boolean; range: string }> = {
+  wRec: { ok: (v) => v >= 0, range: '≥ 0' },
+  lambdaBw: { ok: (v) => v >= 0, range: '≥ 0' },
+  lambdaGpu: { ok: (v) => v >= 0, range: '≥ 0' },
+  lr: { ok: (v) => v > 0 && v <= 1, range: 'in (0, 1]' },
+  beta1: { ok: (v) => v >= 0 && v < 1, range: 'in [0, 1)' },
+  beta2: { ok: (v) => v >= 0 && v < 1, range: 'in [0, 1)' },
+  start: { ok: (v) => v > 0 && v <= 1, range: 'in (0, 1]' },
+};
+
 /** `lambda=2e-3,lr=0.3,knobs=qp+resolution` → parameters over the defaults. */
 export function parseOneAdaptParams(text: string): OneAdaptParams {
   const p: OneAdaptParams = { ...ONEADAPT_DEFAULTS, knobs: [...ONEADAPT_DEFAULTS.knobs] };
@@ -57,9 +71,11 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
     }
     const field = PARAM_KEYS[key];
     const v = Number(value);
-    if (!field || value === undefined || !Number.isFinite(v) || v < 0) {
-      throw new PolicyError(`bad oneadapt parameter "${part}": expected ${[...Object.keys(PARAM_KEYS), 'knobs'].join('|')}=<non-negative number>`);
+    if (!field || value === undefined || value.trim() === '' || !Number.isFinite(v)) {
+      throw new PolicyError(`bad oneadapt parameter "${part}": expected ${[...Object.keys(PARAM_KEYS), 'knobs'].join('|')}=<number>`);
     }
+    const range = PARAM_RANGES[field as keyof typeof PARAM_RANGES];
+    if (!range.ok(v)) throw new PolicyError(`bad oneadapt parameter "${part}": ${key} must be ${range.range}`);
     p[field] = v;
   }
   return p;

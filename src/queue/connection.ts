@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactUrls } from '../redact.js';
 
 export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
@@ -11,9 +12,9 @@ export function redisOptions(url: string): RedisOptions {
   try {
     u = new URL(url);
   } catch {
-    throw new RedisUnreachableError(`bad REDIS_URL "${url}": expected redis://host:port[/db]`);
+    throw new RedisUnreachableError(`bad REDIS_URL "${redactUrls(url)}": expected redis://host:port[/db]`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisUnreachableError(`bad REDIS_URL "${url}": expected the redis:// or rediss:// scheme`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisUnreachableError(`bad REDIS_URL "${redactUrls(url)}": expected the redis:// or rediss:// scheme`);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   return {
     host: u.hostname || '127.0.0.1',
@@ -52,7 +53,7 @@ export async function assertRedisReachable(url: string, timeoutMs = 3000): Promi
   } catch (err) {
     const e = socketError ?? (err as NodeJS.ErrnoException);
     const reason = e instanceof Error ? e.code ?? e.message : String(e);
-    throw new RedisUnreachableError(`Redis unreachable at ${url}: ${reason}; start redis-server or set REDIS_URL`);
+    throw new RedisUnreachableError(`Redis unreachable at ${redactUrls(url)}: ${reason}; start redis-server or set REDIS_URL`);
   } finally {
     probe.disconnect();
   }

@@ -26,7 +26,9 @@ export function assertStreamId(id: string): string {
  * so that two runs of one file never share state.
  */
 export function streamIdFor(source: string, suffix = randomBytes(3).toString('hex')): string {
-  const base = (source.split(/[\\/]/).filter(Boolean).pop() ?? '').replace(/\.[^.]+$/, '');
+  // A URL's user and password are never part of an id.
+  const withoutAuth = source.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i, '');
+  const base = (withoutAuth.split(/[\\/]/).filter(Boolean).pop() ?? '').replace(/\.[^.]+$/, '');
   const plain = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 80);
   return assertStreamId(`${plain || 'stream'}-${suffix}`);
 }

@@ -100,6 +100,17 @@ describe('OneAdapt policy', () => {
     expect(() => parseOneAdaptParams('knobs=qp+zoom')).toThrow(/knobs is a \+ list/);
     expect(parseOneAdaptParams('lambda=0.5,knobs=qp').knobs).toEqual(['qp']);
   });
+
+  it('rejects values outside where a parameter means something, saying the range', () => {
+    // β = 1 would divide by zero in Adam's bias correction: NaN knobs.
+    expect(() => parseOneAdaptParams('beta1=1')).toThrow(/"beta1=1": beta1 must be in \[0, 1\)/);
+    expect(() => parseOneAdaptParams('beta2=1.5')).toThrow(/beta2 must be in \[0, 1\)/);
+    expect(() => parseOneAdaptParams('lr=0')).toThrow(/lr must be in \(0, 1\]/);
+    expect(() => parseOneAdaptParams('start=0')).toThrow(/start must be in \(0, 1\]/);
+    expect(() => parseOneAdaptParams('lambda=-1')).toThrow(/lambda must be ≥ 0/);
+    expect(() => parseOneAdaptParams('lambda=')).toThrow(/expected .*=<number>/);
+    expect(parseOneAdaptParams('beta1=0,beta2=0.99,lr=1,start=0.5').beta2).toBe(0.99);
+  });
 });
 
 describe('Adam', () => {

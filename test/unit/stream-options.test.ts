@@ -74,6 +74,18 @@ describe('stream options: request → configured defaults → compiled', () => {
   });
 });
 
+describe('credentials', () => {
+  it('never reach the stream record, its id or a configuration error', () => {
+    const c = compile({}, { source: 'rtsp://admin:s3cret@cam.local:554' }, true);
+    expect(c.meta.source).toBe('rtsp://admin:***@cam.local:554');
+    expect(c.plan.source).toBe('rtsp://admin:s3cret@cam.local:554');
+    expect(c.meta.streamId).not.toMatch(/s3cret|admin/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://u:hunter2@' })).toThrow(/REDIS_URL="redis:\/\/u:\*\*\*@"/);
+    expect(() => loadConfig({ S3_SECRET_ACCESS_KEY: 'hunter2' })).not.toThrow(/hunter2/);
+    expect(() => loadConfig({ S3_BUCKET: 'UPPER', S3_SECRET_ACCESS_KEY: 'x', S3_ACCESS_KEY_ID: 'y' })).toThrow(/S3_BUCKET="UPPER"/);
+  });
+});
+
 describe('the stream-id rule', () => {
   it('maps any file name to a valid id', () => {
     for (const name of ['日本.mkv', '_clip.mp4', '.hidden.avi', 'a b (1).mp4', 'rtsp://user@cam:554/live/1', '', '---.mp4']) {

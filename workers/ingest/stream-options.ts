@@ -8,6 +8,7 @@ import { analysisSize } from '../../src/models/analysis-size.js';
 import type { ModelSpec } from '../../src/models/types.js';
 import { assertStreamId, streamIdFor } from '../../src/records/stream-id.js';
 import type { StreamMeta } from '../../src/records/stream.js';
+import { redactUrls } from '../../src/redact.js';
 import { PermanentError } from '../../src/errors.js';
 
 // Options → defaults → compiled: every way to start a stream (`run`, `ingest`, archive jobs)
@@ -135,7 +136,8 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
   const initial = policy.initial(ctx);
   const meta: StreamMeta = {
     streamId,
-    source: origin,
+    // The stream's record is read by every role and reported: no credentials in it.
+    source: redactUrls(origin),
     sourceWidth: info.width,
     sourceHeight: info.height,
     policy: policySpec,
