@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactUrls } from '../redact.js';
 import { PermanentError } from '../errors.js';
 
 /**
@@ -59,6 +60,8 @@ export interface Config {
   ffprobePath?: string;
 }
 
+const SECRET_VARIABLES = new Set(['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']);
+
 export class ConfigError extends PermanentError {
   override name = 'ConfigError';
 }
@@ -69,7 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
-      return `${key}=${JSON.stringify(env[key])}: ${i.message}`;
+      // Secrets are named, never shown; URLs lose their passwords.
+      const shown = SECRET_VARIABLES.has(key) ? '(hidden)' : JSON.stringify(redactUrls(String(env[key])));
+      return `${key}=${shown}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
