@@ -56,22 +56,3 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
   }
   return { runtime: rt, close };
 }
-
-/** Closes gracefully on SIGTERM/SIGINT (jobs in flight finish; a second signal exits). */
-export function closeOnSignals(close: () => Promise<void>, log: (l: string) => void = (l) => console.error(l)): void {
-  let closing = false;
-  const onSignal = (sig: string) => {
-    if (closing) process.exit(1);
-    closing = true;
-    log(`${sig}: closing`);
-    close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log(`close failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-}

@@ -13,6 +13,8 @@ import { waitForRows } from './stream-progress.js';
 /** Every stream of a run is asked for alike: a StreamRequest without its source. */
 export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 'streamId'> {
   videos: string[];
+  /** Stops the run: the ingests stop cutting, the wait ends, everything started is closed. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number | undefined) => void;
 }
@@ -53,7 +55,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
           auditEvery: opts.auditEvery ?? RUN_AUDIT_EVERY,
           probeEvery: opts.probeEvery,
           maxSegments: opts.maxSegments,
-        }, { info: infos[i] }),
+        }, { info: infos[i], signal: opts.signal }),
       );
     }
 
@@ -77,7 +79,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
       // Every segment's row arrives, processed or failed with a reason.
       for (const s of streams) {
         const total = (await rt.streams.meta(s.streamId))?.totalSegments ?? 0;
-        await waitForRows(rt, s.streamId, total, config.resultTimeoutMs);
+        await waitForRows(rt, s.streamId, total, config.resultTimeoutMs, opts.signal);
       }
     } finally {
       stopProgress = true;

@@ -11,12 +11,12 @@ export class StreamStalledError extends Error {
  * Waits until the stream has `total` report rows, as long as each new row comes within
  * `timeoutMs` of the one before (a slow stream is fine, a stuck one is reported).
  */
-export async function waitForRows(rt: Runtime, streamId: string, total: number, timeoutMs: number): Promise<void> {
+export async function waitForRows(rt: Runtime, streamId: string, total: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
     const have = await rt.streams.rowCount(streamId);
     if (have >= total) return;
     try {
-      await rt.streams.waitRows(streamId, have + 1, { timeoutMs });
+      await rt.streams.waitRows(streamId, have + 1, { timeoutMs, signal });
     } catch (err) {
       if (!(err instanceof WaitTimeoutError)) throw err;
       throw new StreamStalledError(await stallReport(rt, streamId, total, timeoutMs), { cause: err });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { archiveProgress, enqueueArchives } from '../enqueue.js';
 import { ingestSource } from '../ingest-source.js';
-import { closeOnSignals, startRoles, type RoleName } from '../roles.js';
+import { startRoles, type RoleName } from '../roles.js';
+import { abortOnSignals, closeOnSignals } from '../signals.js';
 import { createRuntime } from '../runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import { streamOptions, streamRequestOf, type StreamFlags } from './options.js';
@@ -30,7 +31,7 @@ export function registerRoleCommands(program: Command): void {
   streamOptions(ingest, { auditEvery: 0, maxSegments: true }).action(async (source: string | undefined, o: StreamFlags & { streamId?: string; lockstep?: boolean }) => {
     if (source === undefined) return serve(['ingest']);
     const abort = new AbortController();
-    closeOnSignals(async () => abort.abort(), log);
+    abortOnSignals(abort, log);
     const s = await ingestSource(loadConfig(), { source, streamId: o.streamId, lockstep: o.lockstep, ...streamRequestOf(o) }, { signal: abort.signal, log });
     log(`ingest: stream ${s.streamId} done, ${s.segments} segments`);
   });

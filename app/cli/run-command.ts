@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runVideos } from '../run-job.js';
 import { loadConfig } from '../../src/config/config.js';
+import { abortOnSignals } from '../signals.js';
 import { streamOptions, streamRequestOf, type StreamFlags } from './options.js';
 import { summaryTable } from '../../src/report/report.js';
 import { progressBar } from './progress.js';
@@ -16,8 +17,11 @@ export function registerRunCommand(program: Command): void {
   streamOptions(run, { auditEvery: 1, maxSegments: true }).action(async (videos: string[], o: StreamFlags & { report?: string; lockstep: boolean }) => {
     const config = loadConfig();
     const bar = progressBar('run');
+    const abort = new AbortController();
+    abortOnSignals(abort, (l) => process.stderr.write(`\n${l}\n`));
     const reports = await runVideos(config, {
       videos,
+      signal: abort.signal,
       ...streamRequestOf(o),
       lockstep: o.lockstep,
       log: (l) => process.stderr.write(`${l}\n`),

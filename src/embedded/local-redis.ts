@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 export interface LocalRedis {
@@ -43,16 +45,33 @@ export function freePort(): Promise<number> {
 
 const NOT_INSTALLED = 'redis-server not found on PATH; install it (apt-get install redis-server) or set REDIS_URL';
 
+// redis-server cannot watch its parent: a small shell does, so that a `run` killed with
+// SIGKILL leaves no server and no data dir behind (within about a second). SIGTERM to the
+// shell stops Redis.
+const WATCHDOG = `
+redis-server "$@" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null; wait $child; rm -rf "$ONEADAPT_REDIS_DIR"; exit 0' TERM INT
+while kill -0 "$ONEADAPT_PARENT_PID" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done
+kill -TERM $child 2>/dev/null
+wait $child
+rm -rf "$ONEADAPT_REDIS_DIR"
+`;
+
 /**
- * Starts a throwaway redis-server (no persistence) on a free local port and waits until it
- * answers PING. The server is stopped by close(), or killed when this process exits.
+ * Starts a private redis-server on a free local port and waits until it answers PING. It runs
+ * as production wants (BullMQ's guidance): append-only file fsynced every second, and no
+ * eviction (an evicted job key is a lost job). Data lives in a temp dir that close() removes.
+ * The server stops on close(), when this process exits, or when it dies without exiting.
  */
 export async function startLocalRedis(opts: { startTimeoutMs?: number } = {}): Promise<LocalRedis> {
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
+  if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) throw new Error(NOT_INSTALLED);
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = await mkdtemp(join(tmpdir(), 'oneadapt-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--dir', dir];
+  const child = spawn('sh', ['-c', WATCHDOG, 'oneadapt-redis', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ONEADAPT_PARENT_PID: String(process.pid), ONEADAPT_REDIS_DIR: dir } });
   let output = '';
   const collect = (text: Buffer) => {
     output = (output + text.toString('utf8')).slice(-2000);
@@ -60,7 +79,8 @@ export async function startLocalRedis(opts: { startTimeoutMs?: number } = {}): P
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const killOnExit = () => child.kill('SIGKILL');
+  // SIGTERM: the watchdog shell passes it on to redis-server (SIGKILL would orphan the server).
+  const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
 
   let failure: Error | undefined;
@@ -76,13 +96,14 @@ export async function startLocalRedis(opts: { startTimeoutMs?: number } = {}): P
   while (!failure && !(await redisAnswersPing(url, 500))) {
     if (Date.now() > deadline) {
       failure = new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms: ${output.trim()}`);
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   if (failure) {
     process.removeListener('exit', killOnExit);
+    await rm(dir, { recursive: true, force: true });
     throw failure;
   }
   // Output is only needed to explain a failed start; keep draining it, without holding the event loop.
@@ -98,6 +119,7 @@ export async function startLocalRedis(opts: { startTimeoutMs?: number } = {}): P
         child.kill('SIGTERM');
         await exited;
       }
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { redisAnswersPing, startLocalRedis } from '../../src/embedded/local-redis.js';
 import { LOCAL_S3_CREDENTIALS, startLocalS3Server } from '../../src/embedded/local-s3-server.js';
@@ -59,5 +61,60 @@ describe('startLocalRedis', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe('embedded servers', () => {
+  it('run Redis as production wants it: append-only, fsync every second, no eviction', async () => {
+    const local = await startLocalRedis();
+    const redis = new Redis(local.url);
+    try {
+      const get = async (k: string) => (await redis.config('GET', k)) as string[];
+      expect([await get('appendonly'), await get('appendfsync'), await get('maxmemory-policy')]).toEqual([
+        ['appendonly', 'yes'],
+        ['appendfsync', 'everysec'],
+        ['maxmemory-policy', 'noeviction'],
+      ]);
+    } finally {
+      redis.disconnect();
+      await local.close();
+    }
+    expect(await redisAnswersPing(local.url)).toBe(false);
+  });
+
+  it('die with their parent, even when it is killed with SIGKILL', async () => {
+    const script = [
+      "import { startLocalRedis } from './src/embedded/local-redis.ts';",
+      "import { startLocalS3Server } from './src/embedded/local-s3-server.ts';",
+      'const r = await startLocalRedis(); const s = await startLocalS3Server();',
+      'console.log(JSON.stringify({ redis: r.url, s3: s.endpoint }));',
+      'setInterval(() => undefined, 1000);',
+    ].join('\n');
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = await new Promise<{ redis: string; s3: string }>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]) as { redis: string; s3: string });
+      });
+      parent.once('exit', (code) => reject(new Error(`parent exited early (${code})`)));
+    });
+    expect(await redisAnswersPing(started.redis)).toBe(true);
+    const client = new Redis(started.redis);
+    const [, dir] = (await client.config('GET', 'dir')) as string[];
+    client.disconnect();
+    expect(existsSync(dir)).toBe(true);
+    parent.kill('SIGKILL');
+    let redisUp = true;
+    let s3Up = true;
+    for (let i = 0; i < 50 && (redisUp || s3Up); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      redisUp = await redisAnswersPing(started.redis, 200);
+      s3Up = await fetch(started.s3).then(() => true, () => false);
+    }
+    expect({ redisUp, s3Up }).toEqual({ redisUp: false, s3Up: false });
+    // The data dir goes with the server.
+    for (let i = 0; i < 10 && existsSync(dir); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(dir)).toBe(false);
   });
 });
