@@ -40,7 +40,7 @@ export interface Runtime {
 
 /** The media port with the configured ffmpeg/ffprobe binaries. */
 export function mediaFromConfig(config: Config): MediaPort {
-  return createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  return createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: config.ffmpegTimeoutMs });
 }
 
 export async function createRuntime(config: Config): Promise<Runtime> {

@@ -14,6 +14,8 @@ const schema = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  ONEADAPT_S3_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  ONEADAPT_S3_ATTEMPTS: z.coerce.number().int().min(1).max(10).optional(),
   ONEADAPT_MODEL: z.string().min(1).default('yolox-nano'),
   ONEADAPT_MODELS_DIR: z.string().optional(),
   ONEADAPT_EXECUTION_PROVIDERS: z.string().default('cpu'),
@@ -28,6 +30,7 @@ const schema = z.object({
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ONEADAPT_FFMPEG_PATH: z.string().min(1).optional(),
   ONEADAPT_FFPROBE_PATH: z.string().min(1).optional(),
+  ONEADAPT_FFMPEG_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).optional(),
 });
 
 export interface Config {
@@ -39,6 +42,9 @@ export interface Config {
     accessKeyId?: string;
     secretAccessKey?: string;
     forcePathStyle: boolean;
+    /** Per-attempt request timeout and attempts per operation; unset → the store's defaults (src/storage/s3.ts). */
+    requestTimeoutMs?: number;
+    maxAttempts?: number;
   };
   model: string;
   modelsDir?: string;
@@ -58,6 +64,8 @@ export interface Config {
   /** ffmpeg/ffprobe binaries; unset → found on PATH. */
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** Limit on one batched ffmpeg/ffprobe run; unset → the media port's default (src/media/ffmpeg-run.ts). */
+  ffmpegTimeoutMs?: number;
 }
 
 const SECRET_VARIABLES = new Set(['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']);
@@ -98,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       // Custom endpoints (MinIO, R2, s3rver) want path-style; AWS itself does not.
       forcePathStyle: e.S3_FORCE_PATH_STYLE ? e.S3_FORCE_PATH_STYLE === 'true' : e.S3_ENDPOINT !== undefined,
+      requestTimeoutMs: e.ONEADAPT_S3_TIMEOUT_MS,
+      maxAttempts: e.ONEADAPT_S3_ATTEMPTS,
     },
     model: e.ONEADAPT_MODEL,
     modelsDir: e.ONEADAPT_MODELS_DIR,
@@ -113,5 +123,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,
     ffmpegPath: e.ONEADAPT_FFMPEG_PATH,
     ffprobePath: e.ONEADAPT_FFPROBE_PATH,
+    ffmpegTimeoutMs: e.ONEADAPT_FFMPEG_TIMEOUT_MS,
   };
 }

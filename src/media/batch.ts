@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { FfmpegError, QUIET, UndecodableSegmentError, ffmpegFailure, stderrLines } from './ffmpeg-run.js';
+import { FfmpegError, QUIET, UndecodableSegmentError, effectiveTimeout, runToCompletion, stderrLines } from './ffmpeg-run.js';
 import { encodeFilterChain, hasRegions, resampledFrameCount, scaleFilter, segmentCodecOptions } from './filters.js';
 import { commonFrameSize, rgb24FrameBytes } from './raw-frames.js';
 import type { EncodeSettings, RawFrame } from './types.js';
@@ -11,6 +11,8 @@ import { withTempDir } from './temp-dir.js';
 /** Which ffmpeg binary to run (ONEADAPT_FFMPEG_PATH); unset → fluent-ffmpeg's lookup on PATH. */
 export interface FfmpegBinary {
   ffmpegPath?: string;
+  /** Limit on one run (ONEADAPT_FFMPEG_TIMEOUT_MS); unset → DEFAULT_FFMPEG_TIMEOUT_MS, 0 → none. */
+  timeoutMs?: number;
 }
 
 function command(bin: FfmpegBinary, input?: Readable): ffmpeg.FfmpegCommand {
@@ -23,17 +25,14 @@ function command(bin: FfmpegBinary, input?: Readable): ffmpeg.FfmpegCommand {
 // not the codec, is most of the cost (the ingest's probe needs 3–4 of each per segment).
 
 
-/** Runs to completion; any line ffmpeg prints at error level (e.g. "partial file") fails it. */
-function runStrict(cmd: ffmpeg.FfmpegCommand, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    cmd
-      .on('end', (_out: string | null, stderr: string | null) => {
-        const lines = stderrLines(stderr);
-        if (lines.length > 0) reject(new FfmpegError(what, lines[0]));
-        else resolve();
-      })
-      .on('error', (err, _stdout, stderr) => reject(ffmpegFailure(what, err, stderr)))
-      .run();
+/**
+ * Runs to completion; any line ffmpeg prints at error level (e.g. "partial file") fails it.
+ * Past the binary's timeout ffmpeg is killed: FfmpegUnavailableError, not a verdict on the bytes.
+ */
+function runStrict(bin: FfmpegBinary, cmd: ffmpeg.FfmpegCommand, what: string): Promise<void> {
+  return runToCompletion(cmd, what, effectiveTimeout(bin.timeoutMs), (stderr) => {
+    const lines = stderrLines(stderr);
+    return lines.length > 0 ? new FfmpegError(what, lines[0]) : undefined;
   });
 }
 
@@ -53,7 +52,7 @@ export async function encodeMany(bin: FfmpegBinary, frames: readonly RawFrame[],
         .output(join(dir, `v${i}.mp4`))
         .outputOptions(['-map', `[o${i}]`, '-frames:v', String(n), ...segmentCodecOptions(s.qp, n, hasRegions(s.roi)), '-movflags', '+faststart', '-f', 'mp4']);
     });
-    await runStrict(cmd, `encoding ${settings.length} variants of ${frames.length} frames`);
+    await runStrict(bin, cmd, `encoding ${settings.length} variants of ${frames.length} frames`);
     return Promise.all(settings.map((_, i) => readFile(join(dir, `v${i}.mp4`))));
   });
 }
@@ -101,7 +100,7 @@ export async function decodeAndScale(
         .outputOptions(['-map', `${i}:v:0`, '-vf', scaleFilter(size.width, size.height), '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24']);
     });
     try {
-      await runStrict(cmd, `decoding ${segments.length} segment(s)`);
+      await runStrict(bin, cmd, `decoding ${segments.length} segment(s)`);
     } catch (err) {
       if (!(err instanceof FfmpegError)) throw err;
       throw new UndecodableSegmentError(`segment is not decodable: ${err.reason} (${segments.map((s) => s.length).join('+')} bytes)`, { cause: err });

@@ -1,6 +1,7 @@
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
-import { ffmpegFailure, stderrLines } from './ffmpeg-run.js';
+import type { FfprobeData, FfprobeStream } from 'fluent-ffmpeg';
+import { FfmpegError, FfmpegUnavailableError, effectiveTimeout, ffmpegFailure, stderrLines, timeoutFailure } from './ffmpeg-run.js';
 import type { VideoInfo } from './types.js';
 import { PermanentError } from '../errors.js';
 
@@ -93,18 +94,45 @@ export async function assertLocalSourceExists(source: string): Promise<void> {
   if (!info.isFile() && !info.isFIFO()) throw new VideoNotFoundError(`video not found: ${source} (not a file)`);
 }
 
-export async function probeVideo(source: string, ffprobePath?: string): Promise<ProbedVideo> {
-  await assertLocalSourceExists(source);
-  const data = await new Promise<FfprobeData>((resolve, reject) => {
-    const command = ffmpeg(source);
-    if (ffprobePath) command.setFfprobePath(ffprobePath);
-    command.ffprobe(['-hide_banner', '-loglevel', 'error'], (err: Error | null, result: FfprobeData) => {
-      if (!err) return resolve(result);
-      // fluent-ffmpeg appends ffprobe's stderr after the first line of the message.
-      const stderr = err.message.split('\n').slice(1).join('\n');
-      if (!stderr.trim()) return reject(ffmpegFailure(`ffprobe ${source}`, err, undefined, 'ffprobe'));
-      reject(new UnreadableVideoError(source, stderrLines(stderr)[0], { cause: err }));
+/** ffprobe's JSON report is a few kB; far more means something else is talking. */
+const FFPROBE_MAX_OUTPUT = 16 * 1024 * 1024;
+
+/**
+ * Runs ffprobe itself (not through fluent-ffmpeg, which exposes no process to kill): past
+ * `timeoutMs` (unset → DEFAULT_FFMPEG_TIMEOUT_MS, 0 → none) it is SIGKILLed and the probe fails
+ * with FfmpegUnavailableError. The binary is `ffprobePath`, else FFPROBE_PATH, else PATH's.
+ */
+function runFfprobe(source: string, ffprobePath: string | undefined, timeoutMs: number | undefined): Promise<FfprobeData> {
+  const binary = ffprobePath ?? process.env.FFPROBE_PATH ?? 'ffprobe';
+  const limit = effectiveTimeout(timeoutMs);
+  const args = ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', '-show_streams', '-show_format', source];
+  const what = `ffprobe ${source}`;
+  return new Promise((resolve, reject) => {
+    const options = { timeout: limit ?? 0, killSignal: 'SIGKILL' as const, maxBuffer: FFPROBE_MAX_OUTPUT, windowsHide: true };
+    // The callback runs once ffprobe has exited (and, when killed, been reaped).
+    execFile(binary, args, options, (err, stdout, stderr) => {
+      if (err) {
+        // A spawn failure has a string code (ENOENT); a failed exit has the exit code, a number.
+        const e = err as { code?: unknown; killed?: boolean; signal?: string | null };
+        if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new FfmpegError(what, `more than ${FFPROBE_MAX_OUTPUT} bytes of output`));
+        if (e.killed && limit !== undefined) return reject(timeoutFailure(what, limit, 'ffprobe'));
+        if (e.signal) return reject(new FfmpegUnavailableError(`${what}: ffprobe was killed with signal ${e.signal}`, { cause: err }));
+        if (typeof e.code === 'string') return reject(ffmpegFailure(what, err, undefined, 'ffprobe'));
+        if (!stderr.trim()) return reject(ffmpegFailure(what, new Error(`ffprobe exited with code ${e.code}`, { cause: err }), undefined, 'ffprobe'));
+        return reject(new UnreadableVideoError(source, stderrLines(stderr)[0], { cause: err }));
+      }
+      let report: Partial<FfprobeData>;
+      try {
+        report = JSON.parse(stdout) as Partial<FfprobeData>;
+      } catch (parseError) {
+        return reject(new FfmpegError(what, `unparseable report (${(parseError as Error).message})`, parseError));
+      }
+      resolve({ streams: report.streams ?? [], format: report.format ?? {}, chapters: report.chapters ?? [] });
     });
   });
-  return videoInfoFromProbe(data, source);
+}
+
+export async function probeVideo(source: string, ffprobePath?: string, timeoutMs?: number): Promise<ProbedVideo> {
+  await assertLocalSourceExists(source);
+  return videoInfoFromProbe(await runFfprobe(source, ffprobePath, timeoutMs), source);
 }
