@@ -12,8 +12,27 @@ export interface JobSink<T> {
 
 // Deterministic job ids: a re-delivered segment or result is one job, not two.
 
+/** A segment job added again with other content: BullMQ would keep the old one silently. */
+export class DuplicateSegmentError extends Error {
+  override name = 'DuplicateSegmentError';
+}
+
+/** The fields that make two adds of one segment the same add (a retried add is fine). */
+const sameSegment = (a: SegmentJob, b: SegmentJob) => a.segmentKey === b.segmentKey && a.knobVersion === b.knobVersion && a.bytes === b.bytes && a.slots === b.slots;
+
 export function segmentSink(queue: Queue): JobSink<SegmentJob> {
-  return { add: async (job) => void (await queue.add('segment', job, { jobId: segmentJobId(job.streamId, job.seq) })) };
+  return {
+    add: async (job) => {
+      const id = segmentJobId(job.streamId, job.seq);
+      const existing = await queue.getJob(id);
+      if (existing) {
+        if (sameSegment(existing.data as SegmentJob, job)) return;
+        const was = existing.data as SegmentJob;
+        throw new DuplicateSegmentError(`segment ${job.streamId}#${job.seq} is already queued with other content (knob version ${was.knobVersion}, ${was.bytes} bytes; now ${job.knobVersion}, ${job.bytes} bytes)`);
+      }
+      await queue.add('segment', job, { jobId: id });
+    },
+  };
 }
 
 export function resultSink(queue: Queue): JobSink<ResultJob> {

@@ -18,10 +18,14 @@ export type { KnobUpdate, KnobUpdateRecord, StreamMeta } from '../records/stream
 const SCRIPTS = {
   oneadaptClaim: { file: 'claim.lua', numberOfKeys: 1 },
   oneadaptCommit: { file: 'commit.lua', numberOfKeys: 3 },
+  oneadaptOwn: { file: 'own.lua', numberOfKeys: 1 },
+  oneadaptEnqueued: { file: 'enqueued.lua', numberOfKeys: 1 },
 } as const;
 
 interface StreamScripts {
-  oneadaptClaim(knobsKey: string, seq: string): Promise<unknown>;
+  oneadaptClaim(knobsKey: string, seq: string, owner: string): Promise<unknown>;
+  oneadaptOwn(knobsKey: string, owner: string): Promise<unknown>;
+  oneadaptEnqueued(knobsKey: string, seq: string, owner: string): Promise<unknown>;
   oneadaptCommit(policyKey: string, knobsKey: string, updatesKey: string, seq: string, state: string, knobs: string, streamId: string, consumedChannel: string): Promise<unknown>;
 }
 
@@ -36,7 +40,7 @@ function readScripts(): Record<keyof typeof SCRIPTS, string> {
         throw new Error(`Lua script ${fileURLToPath(url)} is missing (the build copies src/queue/lua/ next to stream-register.js): ${(err as Error).message}`, { cause: err });
       }
     };
-    luaSources = { oneadaptClaim: read(SCRIPTS.oneadaptClaim.file), oneadaptCommit: read(SCRIPTS.oneadaptCommit.file) };
+    luaSources = Object.fromEntries(Object.entries(SCRIPTS).map(([name, def]) => [name, read(def.file)])) as Record<keyof typeof SCRIPTS, string>;
   }
   return luaSources;
 }
@@ -54,6 +58,11 @@ function withScripts(redis: Redis): Redis & StreamScripts {
     scripted.add(redis);
   }
   return redis as Redis & StreamScripts;
+}
+
+/** Another ingest took the stream over (a restart while this one still ran): this one must stop. */
+export class IngestFencedError extends Error {
+  override name = 'IngestFencedError';
 }
 
 /** A wait on the stream's state ran past its deadline: the thing waited for did not happen. */
@@ -150,10 +159,28 @@ export class StreamRegister {
     return this.redis.smembers(`${this.prefix}:oa:streams`);
   }
 
-  /** Marks `seq` as being encoded now and returns the knobs it must use. */
-  async claim(streamId: string, seq: number): Promise<KnobUpdate> {
-    const [knobs, version, from] = (await this.scripts.oneadaptClaim(this.key(streamId, 'knobs'), String(seq))) as [string | null, string, string];
+  /**
+   * Makes `owner` the stream's only ingest (any earlier one is fenced from its next claim on)
+   * and returns the seq to resume from: one after the last segment whose job was enqueued.
+   */
+  async takeOwnership(streamId: string, owner: string): Promise<number> {
+    return Number(await this.scripts.oneadaptOwn(this.key(streamId, 'knobs'), owner)) + 1;
+  }
+
+  /** Records that segment `seq`'s job is queued; false when another ingest owns the stream. */
+  async markEnqueued(streamId: string, seq: number, owner = ''): Promise<boolean> {
+    return Number(await this.scripts.oneadaptEnqueued(this.key(streamId, 'knobs'), String(seq), owner)) === 1;
+  }
+
+  /**
+   * Marks `seq` as being encoded now and returns the knobs it must use. A seq claimed before
+   * (an ingest resumed mid-segment) gets the knobs that were valid at it, never later ones.
+   */
+  async claim(streamId: string, seq: number, owner = ''): Promise<KnobUpdate> {
+    const [knobs, version, from, status] = (await this.scripts.oneadaptClaim(this.key(streamId, 'knobs'), String(seq), owner)) as [string | null, string, string, string];
+    if (status === 'fenced') throw new IngestFencedError(`stream "${streamId}": another ingest took it over; this one stops before segment ${seq}`);
     if (!knobs) throw new Error(`stream "${streamId}" is not registered`);
+    if (status === 'reclaim') return this.knobsFor(streamId, seq);
     return { streamId, knobs: parseJsonRecord(encodedKnobsSchema, knobs, `stream ${streamId} knobs`), version: Number(version), validFromSeq: Number(from) };
   }
 

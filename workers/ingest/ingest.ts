@@ -1,9 +1,11 @@
 import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
 import { referenceSetting } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
+import { randomUUID } from 'node:crypto';
+import { isUrl } from '../../src/media/media-info.js';
 import type { JobSink } from '../../src/queue/job-sinks.js';
 import type { SegmentJob } from '../../src/records/segment-job.js';
-import type { StreamRegister } from '../../src/queue/stream-register.js';
+import { IngestFencedError, type StreamRegister } from '../../src/queue/stream-register.js';
 import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { computeProbe } from './compute-probe.js';
@@ -42,10 +44,16 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
   const summary: IngestSummary = { segments: 0, encodeMs: 0, bytes: 0, probeMs: 0 };
   let refBytes: number | undefined;
   let probes = 0;
+  // This ingest owns the stream from now on; one that ran before (a zombie after a lost lock,
+  // or the process this one replaces) is fenced at its next claim. A restart resumes after
+  // the last segment whose job is queued: those are analysed or on their way, never redone.
+  const owner = randomUUID();
+  const resumeAt = await deps.streams.takeOwnership(opts.streamId, owner);
+  if (resumeAt > 0) deps.log?.(`ingest ${opts.streamId}: resuming at segment ${resumeAt}`);
 
   const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
     if (opts.lockstep && seq > 0) await deps.streams.waitConsumed(opts.streamId, seq - 1, { timeoutMs: opts.resultTimeoutMs, signal: opts.signal });
-    const update = await deps.streams.claim(opts.streamId, seq);
+    const update = await deps.streams.claim(opts.streamId, seq, owner);
     const k = update.knobs;
     const encoded = await deps.media.encodeFrames(frames, opts.analysisFps, encodeSettings(k, opts.sourceWidth, opts.sourceHeight));
     const key = segmentKey(opts.streamId, seq);
@@ -103,14 +111,17 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
       probeMs: probe?.ms ?? 0,
     };
     await deps.segments.add(job);
+    if (!(await deps.streams.markEnqueued(opts.streamId, seq, owner))) throw new IngestFencedError(`stream "${opts.streamId}": another ingest took it over after segment ${seq}`);
     summary.segments++;
     summary.encodeMs += encoded.ms;
     summary.bytes += encoded.data.length;
   };
 
   let buffer: RawFrame[] = [];
-  let seq = 0;
-  for await (const frame of deps.media.readFrames(opts.source, { fps: opts.analysisFps })) {
+  let seq = resumeAt;
+  // A file is read from where the resumed segment starts; a live source is read from now on.
+  const startS = isUrl(opts.source) ? 0 : resumeAt * opts.segmentSeconds;
+  for await (const frame of deps.media.readFrames(opts.source, { fps: opts.analysisFps, ...(startS > 0 ? { startS } : {}) })) {
     if (opts.signal?.aborted) break;
     buffer.push(frame);
     if (buffer.length === slots) {
