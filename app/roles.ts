@@ -38,16 +38,16 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
       const model = await loadModel(config, opts.model ?? config.model, log, { gradients: opts.gradients ?? true });
       closers.push(() => model.pool.close());
       const processor = segmentProcessor(rt, model);
-      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, processor, results: rt.results, failures: rt.failures, log }));
+      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, timings: config.queueTimings, processor, results: rt.results, failures: rt.failures, log }));
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }
     if (roles.includes('coordinator')) {
-      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, log), log }));
+      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, log), timings: config.queueTimings, log }));
       log('coordinator: consuming results');
     }
     if (roles.includes('ingest')) {
       const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), log };
-      workers.push(startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, deps }));
+      workers.push(startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps }));
       log('ingest: taking archived-footage jobs');
     }
   } catch (err) {

@@ -25,6 +25,9 @@ const schema = z.object({
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
   ONEADAPT_POLICY: z.string().min(1).default('fixed:'),
   ONEADAPT_PROBE_EVERY: z.coerce.number().int().min(1).max(1000).default(1),
+  ONEADAPT_LOCK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(20_000),
+  ONEADAPT_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(10_000),
+  ONEADAPT_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(1),
   ONEADAPT_RESULT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -57,6 +60,12 @@ export interface Config {
   policy: string;
   /** InputGrad probe every N segments for streams whose policy adapts by gradient. */
   probeEvery: number;
+  /**
+   * BullMQ job locks: a worker renews its lock every lockMs/2; a job whose lock lapsed (its
+   * worker died) is taken up again at the next stalled check, so within lockMs + stalledIntervalMs;
+   * a job that stalls more than maxStalled times fails (and is reported as an error row).
+   */
+  queueTimings: { lockMs: number; stalledIntervalMs: number; maxStalled: number };
   /** How long a waiting stream (lockstep ingest, `run`) waits for its next result before it reports a stall. */
   resultTimeoutMs: number;
   queuePrefix: string;
@@ -118,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analysisFps: e.ONEADAPT_ANALYSIS_FPS,
     policy: e.ONEADAPT_POLICY,
     probeEvery: e.ONEADAPT_PROBE_EVERY,
+    queueTimings: { lockMs: e.ONEADAPT_LOCK_MS, stalledIntervalMs: e.ONEADAPT_STALLED_INTERVAL_MS, maxStalled: e.ONEADAPT_MAX_STALLED },
     resultTimeoutMs: e.ONEADAPT_RESULT_TIMEOUT_MS,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,

@@ -1,4 +1,5 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
+import { workerTimingOptions, type WorkerTimings } from '../../src/queue/worker-timings.js';
 import { jobPayload, toJobError } from '../../src/queue/job-payload.js';
 import { RESULT_QUEUE } from '../../src/queue/names.js';
 import { PayloadError, parsePayload } from '../../src/records/parse.js';
@@ -23,7 +24,7 @@ async function consume(coordinator: Coordinator, data: unknown): Promise<string>
   }
 }
 
-export function startCoordinatorWorker(opts: { connection: ConnectionOptions; prefix: string; coordinator: Coordinator; log?: (line: string) => void }): Worker {
+export function startCoordinatorWorker(opts: { connection: ConnectionOptions; prefix: string; coordinator: Coordinator; timings: WorkerTimings; log?: (line: string) => void }): Worker {
   // One result at a time per process; the Redis fence keeps several coordinators correct too.
   const worker = new Worker(
     RESULT_QUEUE,
@@ -35,7 +36,7 @@ export function startCoordinatorWorker(opts: { connection: ConnectionOptions; pr
         throw toJobError(err);
       });
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
+    { connection: opts.connection, prefix: opts.prefix, concurrency: 1, ...workerTimingOptions(opts.timings) },
   );
   worker.on('error', (err) => opts.log?.(`coordinator: ${err.message}`));
   return worker;

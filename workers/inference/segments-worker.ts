@@ -1,4 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { workerTimingOptions, type WorkerTimings } from '../../src/queue/worker-timings.js';
 import { isPermanent } from '../../src/errors.js';
 import { jobPayload } from '../../src/queue/job-payload.js';
 import type { JobSink } from '../../src/queue/job-sinks.js';
@@ -12,6 +13,7 @@ export interface InferenceWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
+  timings: WorkerTimings;
   processor: SegmentProcessor;
   results: JobSink<ResultJob>;
   /** Where a segment job that failed without a usable payload is reported (attributable ones). */
@@ -67,7 +69,7 @@ export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
         throw err;
       }
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency },
+    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, ...workerTimingOptions(opts.timings) },
   );
   worker.on('error', (err) => opts.log?.(`inference worker: ${err.message}`));
   // Jobs that fail without reaching the catch above (an invalid payload, a job that stalled
