@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { KnobTerms } from '../adapt/accgrad.js';
 import type { EncodedKnobs } from '../knobs/encode.js';
+import type { SegmentJob } from './segment-job.js';
 import { encodedKnobsSchema, knobTermsSchema } from './knobs.js';
 import { streamIdSchema } from './stream-id.js';
 
@@ -56,3 +57,8 @@ export const resultJobSchema = z.object({
   resultKey: z.string().optional(),
   error: z.string().optional(),
 }) satisfies z.ZodType<ResultJob>;
+
+/** What a result repeats of its segment job, as it came from the ingest. */
+export function fromSegmentJob(job: SegmentJob): Pick<ResultJob, 'streamId' | 'seq' | 'knobs' | 'knobVersion' | 'bytes' | 'slots' | 'encodeMs' | 'probeMs'> {
+  return { streamId: job.streamId, seq: job.seq, knobs: job.knobs, knobVersion: job.knobVersion, bytes: job.bytes, slots: job.slots, encodeMs: job.encodeMs, probeMs: job.probeMs };
+}

@@ -11,27 +11,18 @@ import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { runVideos } from '../../app/run-job.js';
 import type { Config } from '../../src/config/config.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
-import { resolveModel } from '../../src/models/catalog.js';
 import type { SegmentRow } from '../../src/records/segment-row.js';
 import type { StreamMeta } from '../../src/records/stream.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
-
-function modelMissing(): string | undefined {
-  try {
-    resolveModel('fastestdet');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /**
  * The same configuration, set only through the environment, must shape a stream the same
  * way whichever path starts it: `run`, `ingest <source>`, and archive jobs taken by the
  * ingest role of `up`. Each path gets its own ffmpeg/ffprobe wrappers that log every call.
  */
-describe.skipIf(missingFootage(HIGHWAY) ?? modelMissing())('configuration reaches every path that starts a stream', () => {
+describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('configuration reaches every path that starts a stream', () => {
   let dir: string;
   let clip: string;
 

@@ -7,25 +7,16 @@ import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { waitForRows } from '../../app/stream-progress.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
-import { resolveModel } from '../../src/models/catalog.js';
 import { resultJobId, segmentJobId } from '../../src/queue/names.js';
 import { segmentKey } from '../../src/storage/keys.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
-
-function modelMissing(): string | undefined {
-  try {
-    resolveModel('fastestdet');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 // Short locks so that recovery is quick to observe; production defaults are 20 s + 10 s.
 const TIMINGS = { ONEADAPT_LOCK_MS: '2000', ONEADAPT_STALLED_INTERVAL_MS: '1000', ONEADAPT_MODEL: 'fastestdet' };
 
-describe.skipIf(missingFootage(HIGHWAY) ?? modelMissing())('a worker killed mid-segment', () => {
+describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('a worker killed mid-segment', () => {
   const config = pipelineConfig('crash', TIMINGS);
   let roles: RunningRoles | undefined;
   let slowFfmpeg: string;

@@ -8,25 +8,16 @@ import { createRuntime, type Runtime } from '../../app/runtime.js';
 import { StreamStalledError, waitForRows } from '../../app/stream-progress.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
-import { resolveModel } from '../../src/models/catalog.js';
 import { RESULT_QUEUE, SEGMENT_QUEUE, resultJobId, segmentJobId } from '../../src/queue/names.js';
 import type { SegmentJob } from '../../src/records/segment-job.js';
 import { segmentKey } from '../../src/storage/keys.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 
 const knobs = { qp: 24, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 };
 const meta = (streamId: string) => ({ streamId, source: 'x.mp4', sourceWidth: 320, sourceHeight: 240, policy: 'fixed:qp=24', model: 'fastestdet', segmentSeconds: 1, analysisFps: 10, spaces: DEFAULT_SPACES });
 const job = (streamId: string, seq: number, bytes: number): SegmentJob => ({ streamId, seq, segmentKey: segmentKey(streamId, seq), knobs, knobVersion: 0, sourceWidth: 320, sourceHeight: 240, slots: 10, bytes, encodeMs: 0, probeMs: 0 });
-
-function modelMissing(): string | undefined {
-  try {
-    resolveModel('fastestdet');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /** Every way a segment can fail for good still gives its stream a row, so nothing waits for it. */
 describe('a segment that fails for good still closes its place in the stream', () => {
@@ -75,7 +66,7 @@ describe('a segment that fails for good still closes its place in the stream', (
     });
   });
 
-  describe.skipIf(missingFootage(HIGHWAY) ?? modelMissing())('segment jobs the worker cannot finish', () => {
+  describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('segment jobs the worker cannot finish', () => {
     let roles: RunningRoles;
     let dir: string;
     let good: Buffer;

@@ -11,7 +11,7 @@ import { proxyValue } from '../../src/models/proxy.js';
 import type { Detection, FitSize, ModelSpec } from '../../src/models/types.js';
 import { parseJsonRecord } from '../../src/records/parse.js';
 import { probeSchema } from '../../src/records/probe.js';
-import type { ResultJob } from '../../src/records/segment-result.js';
+import { fromSegmentJob, type ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentJob } from '../../src/records/segment-job.js';
 import { resultsKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
@@ -178,20 +178,13 @@ export class SegmentProcessor {
     const proxy = main.detections.reduce((s, ds) => s + proxyValue(ds, classes), 0) / Math.max(1, frames.length);
     const roiMask = encodeRoiMask(regionOfInterest(main.detections, classes, job.sourceWidth, job.sourceHeight, gradient?.saliency));
     return {
-      streamId: job.streamId,
-      seq: job.seq,
-      knobs: job.knobs,
-      knobVersion: job.knobVersion,
-      bytes: job.bytes,
+      ...fromSegmentJob(job),
       frames: frames.length,
-      slots: job.slots,
       detections: main.detections.reduce((s, ds) => s + ds.filter((d) => classes.has(d.cls)).length, 0),
       proxy,
       decodeMs,
       inferMs: main.inferMs,
       gradMs,
-      encodeMs: job.encodeMs,
-      probeMs: job.probeMs,
       f1,
       refBytes: job.auditKey ? (job.auditBytes ?? null) : null,
       gradients: gradient?.terms,

@@ -6,7 +6,7 @@ import type { JobSink } from '../../src/queue/job-sinks.js';
 import { SEGMENT_QUEUE } from '../../src/queue/names.js';
 import { segmentJobSchema, type SegmentJob } from '../../src/records/segment-job.js';
 import { attributionOf, type SegmentFailure } from '../../src/records/segment-failure.js';
-import type { ResultJob } from '../../src/records/segment-result.js';
+import { fromSegmentJob, type ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentProcessor } from './segment-processor.js';
 
 export interface InferenceWorkerOptions {
@@ -22,24 +22,7 @@ export interface InferenceWorkerOptions {
 }
 
 function failedResult(job: SegmentJob, reason: string): ResultJob {
-  return {
-    streamId: job.streamId,
-    seq: job.seq,
-    knobs: job.knobs,
-    knobVersion: job.knobVersion,
-    bytes: job.bytes,
-    frames: 0,
-    slots: job.slots,
-    detections: 0,
-    proxy: 0,
-    decodeMs: 0,
-    inferMs: 0,
-    gradMs: 0,
-    encodeMs: job.encodeMs,
-    probeMs: job.probeMs,
-    f1: null,
-    error: reason,
-  };
+  return { ...fromSegmentJob(job), frames: 0, detections: 0, proxy: 0, decodeMs: 0, inferMs: 0, gradMs: 0, f1: null, error: reason };
 }
 
 /**
