@@ -26,8 +26,11 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
   const rt = await createRuntime(config);
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const drains: (() => void)[] = [];
   const close = async () => {
-    // Finish jobs in flight, then release sessions and connections.
+    // Archive ingests stop after their segment in flight; then jobs in flight finish, then
+    // sessions and connections are released.
+    for (const drain of drains) drain();
     await Promise.all(workers.map((w) => w.close()));
     for (const c of closers) await c().catch(() => undefined);
     await rt.close();
@@ -47,7 +50,9 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
     }
     if (roles.includes('ingest')) {
       const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), log };
-      workers.push(startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps }));
+      const ingest = startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps });
+      workers.push(ingest.worker);
+      drains.push(ingest.drain);
       log('ingest: taking archived-footage jobs');
     }
   } catch (err) {

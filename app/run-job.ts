@@ -107,6 +107,10 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
       );
     }
     return reports;
+  } catch (err) {
+    // Stopped by a signal: say so, not which wait the stop happened to cut short.
+    if (opts.signal?.aborted && opts.signal.reason instanceof Error) throw opts.signal.reason;
+    throw err;
   } finally {
     for (const c of closers) await c().catch(() => undefined);
   }

@@ -153,14 +153,14 @@ describe('stream state in Redis', () => {
       const prefix = randomPrefix('scripts');
       const a = new StreamRegister(client, prefix);
       const b = new StreamRegister(client, prefix);
-      expect(define.mock.calls.map((c) => c[0])).toEqual(['oneadaptClaim', 'oneadaptCommit']);
+      expect(define.mock.calls.map((c) => c[0])).toEqual(['oneadaptClaim', 'oneadaptCommit', 'oneadaptOwn', 'oneadaptEnqueued']);
       expect(typeof Reflect.get(client, 'oneadaptClaim')).toBe('function');
       await a.register(meta, k(20), { n: 0 });
       await a.claim('s1', 0);
       await b.claim('s1', 1);
       expect(await b.commit('s1', 0, { n: 1 }, k(30))).toEqual({ consumed: true, update: { version: 1, validFromSeq: 2 } });
       await a.commit('s1', 1, { n: 2 }, k(30));
-      expect(define).toHaveBeenCalledTimes(2);
+      expect(define).toHaveBeenCalledTimes(4);
       // ioredis sends the script text once per connection (EVAL), its SHA after (EVALSHA).
       const scripts = send.mock.calls.map((c) => c[0]).filter((c) => c.name === 'eval' || c.name === 'evalsha');
       expect(scripts.map((c) => c.name)).toEqual(['eval', 'evalsha', 'eval', 'evalsha']);

@@ -31,7 +31,7 @@ async function localCopy(deps: IngestJobDeps, source: string): Promise<{ file: s
 }
 
 /** Archived footage: one job per file; segments wait for the previous update (deterministic). */
-export async function processIngestJob(deps: IngestJobDeps, job: IngestJob): Promise<{ segments: number }> {
+export async function processIngestJob(deps: IngestJobDeps, job: IngestJob, signal?: AbortSignal): Promise<{ segments: number }> {
   const { file, cleanup } = await localCopy(deps, job.source);
   try {
     const stream = await startStream(deps, deps.defaults, {
@@ -44,7 +44,7 @@ export async function processIngestJob(deps: IngestJobDeps, job: IngestJob): Pro
       auditEvery: job.auditEvery,
       probeEvery: job.probeEvery,
       lockstep: true,
-    });
+    }, { signal });
     const summary = await stream.done;
     return { segments: summary.segments };
   } finally {

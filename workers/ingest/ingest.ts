@@ -19,6 +19,14 @@ export interface IngestDeps {
   log?: (line: string) => void;
 }
 
+/**
+ * The ingest was told to stop (SIGTERM, a draining worker) before the source ended: the stream
+ * is not finished, so its total is not set, and a restart resumes where this one stopped.
+ */
+export class IngestStoppedError extends Error {
+  override name = 'IngestStoppedError';
+}
+
 /** How one ingest run behaves beyond its plan. */
 export interface IngestRunOptions {
   /** Re-measure the reference encode's size every N probes (it normalises bandwidth). */
@@ -121,16 +129,25 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
   let seq = resumeAt;
   // A file is read from where the resumed segment starts; a live source is read from now on.
   const startS = isUrl(opts.source) ? 0 : resumeAt * opts.segmentSeconds;
-  for await (const frame of deps.media.readFrames(opts.source, { fps: opts.analysisFps, ...(startS > 0 ? { startS } : {}) })) {
-    if (opts.signal?.aborted) break;
-    buffer.push(frame);
-    if (buffer.length === slots) {
-      await emit(seq++, buffer);
-      buffer = [];
-      if (opts.maxSegments !== undefined && seq >= opts.maxSegments) break;
+  const stopped = () => new IngestStoppedError(`ingest ${opts.streamId}: stopped before segment ${seq}; a restart resumes there`);
+  try {
+    for await (const frame of deps.media.readFrames(opts.source, { fps: opts.analysisFps, ...(startS > 0 ? { startS } : {}) })) {
+      // Stopping drains the segment in flight (it is queued whole) and cuts no other.
+      if (opts.signal?.aborted) throw stopped();
+      buffer.push(frame);
+      if (buffer.length === slots) {
+        await emit(seq++, buffer);
+        buffer = [];
+        if (opts.maxSegments !== undefined && seq >= opts.maxSegments) break;
+      }
     }
+    if (opts.signal?.aborted) throw stopped();
+    if (buffer.length > 0 && (opts.maxSegments === undefined || seq < opts.maxSegments)) await emit(seq++, buffer);
+  } catch (err) {
+    // A lockstep wait cut short by the stop, or the stop itself: not the end of the source.
+    if (opts.signal?.aborted && !(err instanceof IngestStoppedError)) throw stopped();
+    throw err;
   }
-  if (buffer.length > 0 && (opts.maxSegments === undefined || seq < opts.maxSegments)) await emit(seq++, buffer);
   await deps.streams.setTotalSegments(opts.streamId, seq);
   deps.log?.(`ingest ${opts.streamId}: ${seq} segments, ${(summary.bytes / 1024).toFixed(0)} KiB`);
   return summary;
