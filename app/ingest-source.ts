@@ -9,8 +9,17 @@ export async function ingestSource(config: Config, req: StreamRequest, opts: { s
   const rt = await createRuntime(config);
   try {
     const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, log: opts.log };
-    const stream = await startStream(deps, streamDefaults(config), req, { signal: opts.signal });
-    return { ...(await stream.done), streamId: stream.streamId };
+    // Stopped by the caller, or by a Redis that lost its state under the ingest.
+    const lost = new AbortController();
+    rt.watchState((err) => lost.abort(err));
+    const signal = opts.signal ? AbortSignal.any([opts.signal, lost.signal]) : lost.signal;
+    const stream = await startStream(deps, streamDefaults(config), req, { signal });
+    try {
+      return { ...(await stream.done), streamId: stream.streamId };
+    } catch (err) {
+      if (lost.signal.aborted) throw lost.signal.reason as Error;
+      throw err;
+    }
   } finally {
     await rt.close();
   }

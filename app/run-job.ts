@@ -36,12 +36,18 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
   const infos = await Promise.all(opts.videos.map((v) => media.probe(v)));
   const services = await ensureServices(baseConfig);
   const closers: (() => Promise<void>)[] = [() => services.close()];
+  let stopReason: unknown;
   try {
     for (const s of services.started) log(`started ${s}`);
     const config = services.config;
     const roles = await startRoles(config, ['worker', 'coordinator'], { log, gradients: policy.needsGradients, model: opts.model });
     closers.unshift(() => roles.close());
     const rt = roles.runtime;
+    // Stopped by the caller, or by a Redis that lost its state under the run.
+    const lost = new AbortController();
+    rt.watchState((err) => lost.abort(err));
+    const stop = opts.signal ? AbortSignal.any([opts.signal, lost.signal]) : lost.signal;
+    stop.addEventListener('abort', () => (stopReason = stop.reason), { once: true });
     const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, log };
     const streams: StartedStream[] = [];
     for (const [i, video] of opts.videos.entries()) {
@@ -55,7 +61,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
           auditEvery: opts.auditEvery ?? RUN_AUDIT_EVERY,
           probeEvery: opts.probeEvery,
           maxSegments: opts.maxSegments,
-        }, { info: infos[i], signal: opts.signal }),
+        }, { info: infos[i], signal: stop }),
       );
     }
 
@@ -79,7 +85,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
       // Every segment's row arrives, processed or failed with a reason.
       for (const s of streams) {
         const total = (await rt.streams.meta(s.streamId))?.totalSegments ?? 0;
-        await waitForRows(rt, s.streamId, total, config.resultTimeoutMs, opts.signal);
+        await waitForRows(rt, s.streamId, total, config.resultTimeoutMs, stop);
       }
     } finally {
       stopProgress = true;
@@ -108,8 +114,8 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
     }
     return reports;
   } catch (err) {
-    // Stopped by a signal: say so, not which wait the stop happened to cut short.
-    if (opts.signal?.aborted && opts.signal.reason instanceof Error) throw opts.signal.reason;
+    // Stopped: say why, not which wait the stop happened to cut short.
+    if (stopReason instanceof Error) throw stopReason;
     throw err;
   } finally {
     for (const c of closers) await c().catch(() => undefined);

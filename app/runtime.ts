@@ -9,6 +9,7 @@ import type { MediaPort } from '../src/media/types.js';
 import { resolveModel } from '../src/models/catalog.js';
 import type { ModelSpec } from '../src/models/types.js';
 import { assertRedisReachable, bullConnection, connect } from '../src/queue/connection.js';
+import { claimEpoch, watchEpoch, type RedisStateLostError } from '../src/queue/epoch.js';
 import { INGEST_QUEUE, RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
 import { failureSink, ingestSink, resultSink, segmentSink, type JobSink } from '../src/queue/job-sinks.js';
 import type { IngestJob } from '../src/records/ingest-job.js';
@@ -35,6 +36,10 @@ export interface Runtime {
   results: JobSink<ResultJob>;
   failures: JobSink<SegmentFailure>;
   ingestJobs: JobSink<IngestJob>;
+  /** The deployment's epoch in Redis (queue/epoch), as this process found it. */
+  epoch: string;
+  /** Calls `onLost` once if Redis stops holding the state this process started on. */
+  watchState(onLost: (err: RedisStateLostError) => void): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await store.ensureBucket();
   const connection = bullConnection(config.redisUrl);
   const redis = connect(config.redisUrl);
+  const epoch = await claimEpoch(redis, config.queuePrefix);
+  const unwatch: (() => void)[] = [];
   const segments = new Queue(SEGMENT_QUEUE, {
     connection,
     prefix: config.queuePrefix,
@@ -75,7 +82,10 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     results: resultSink(results),
     failures: failureSink(results),
     ingestJobs: ingestSink(ingest),
+    epoch,
+    watchState: (onLost) => void unwatch.push(watchEpoch(redis, config.queuePrefix, epoch, config.epochCheckMs, onLost)),
     close: async () => {
+      for (const stop of unwatch) stop();
       await Promise.all([segments.close(), results.close(), ingest.close(), streams.close()]);
       redis.disconnect();
     },

@@ -13,6 +13,11 @@ const log = (l: string) => process.stderr.write(`${l}\n`);
 async function serve(roles: RoleName[]): Promise<void> {
   const running = await startRoles(loadConfig(), roles, { log });
   closeOnSignals(() => running.close(), log);
+  // A Redis that lost its state must not be served as if it were empty: stop, loudly.
+  running.runtime.watchState((err) => {
+    log(`oneadapt: ${err.message}`);
+    void running.close().finally(() => process.exit(1));
+  });
   await new Promise(() => undefined);
 }
 
