@@ -109,7 +109,7 @@ export async function loadModel(
   opts: { gradients?: boolean } = {},
 ): Promise<LoadedModel> {
   const spec = resolveModel(name, config.modelsDir);
-  const pool = new InferencePool(config.executionProviders, config.inferenceThreads, config.intraOpThreads, log);
+  const pool = new InferencePool(config.executionProviders, config.inferenceThreads, config.intraOpThreads, log, { runTimeoutMs: config.inferenceTimeoutMs });
   try {
     const loaded = await pool.load(spec.name, spec.path);
     let gradientKey: string | undefined;

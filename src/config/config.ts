@@ -20,6 +20,7 @@ const schema = z.object({
   ONEADAPT_MODELS_DIR: z.string().optional(),
   ONEADAPT_EXECUTION_PROVIDERS: z.string().default('cpu'),
   ONEADAPT_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  ONEADAPT_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   ONEADAPT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   ONEADAPT_SEGMENT_SECONDS: z.coerce.number().positive().max(60).default(1),
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
@@ -55,6 +56,8 @@ export interface Config {
   executionProviders: string[];
   intraOpThreads?: number;
   inferenceThreads: number;
+  /** A run past this deadline stops its inference thread, which is replaced (0 = none). */
+  inferenceTimeoutMs: number;
   segmentSeconds: number;
   analysisFps: number;
   /** Policy for streams an ingest registers without one given on the command line. */
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     executionProviders: providers.length > 0 ? providers : ['cpu'],
     intraOpThreads: e.ONEADAPT_INTRA_OP_THREADS,
     inferenceThreads: e.ONEADAPT_INFERENCE_THREADS,
+    inferenceTimeoutMs: e.ONEADAPT_INFERENCE_TIMEOUT_MS,
     segmentSeconds: e.ONEADAPT_SEGMENT_SECONDS,
     analysisFps: e.ONEADAPT_ANALYSIS_FPS,
     policy: e.ONEADAPT_POLICY,

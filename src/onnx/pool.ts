@@ -25,7 +25,8 @@ class Thread {
   readonly worker: Worker;
   busy = 0;
   private pending = new Map<number, Pending>();
-  private failure?: Error;
+  /** Set once the thread died (crashed, exited, or was terminated after a missed deadline). */
+  failure?: Error;
 
   constructor(entry: ThreadEntry) {
     this.worker = entry.eval ? new Worker(entry.eval, { eval: true }) : new Worker(entry.url!);
@@ -36,13 +37,14 @@ class Thread {
       if (msg.type === 'error') p.reject(new Error(msg.message));
       else p.resolve(msg);
     });
-    const fail = (err: Error) => {
-      this.failure = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`inference thread exited with code ${code}`)));
+    this.worker.on('error', (err) => this.fail(new InferenceThreadError(`inference thread crashed: ${err.message}`, { cause: err })));
+    this.worker.on('exit', (code) => this.fail(new InferenceThreadError(`inference thread exited with code ${code}`)));
+  }
+
+  fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 
   send(req: Request, transfer: ArrayBuffer[] = []): Promise<Response> {
@@ -52,6 +54,16 @@ class Thread {
       this.worker.postMessage(req, transfer);
     });
   }
+}
+
+/** The thread running a request died or was stopped: the machine failed, the request may be retried. */
+export class InferenceThreadError extends Error {
+  override name = 'InferenceThreadError';
+}
+
+/** A run took longer than the pool's deadline; its thread was stopped and replaced. */
+export class InferenceTimeoutError extends InferenceThreadError {
+  override name = 'InferenceTimeoutError';
 }
 
 interface ThreadEntry {
@@ -76,24 +88,54 @@ export class InferencePool implements InferencePort {
   private threads: Thread[];
   private nextId = 1;
   private readonly intraOp: number;
+  private readonly entry = threadEntry();
+  /** Every model loaded, so that a replacement thread can load them too. */
+  private readonly models = new Map<string, string | Uint8Array>();
+  private readonly runTimeoutMs: number;
+  private closed = false;
+  private readonly replacing = new Map<Thread, Promise<Thread>>();
 
   constructor(
     private readonly providers: string[] = ['cpu'],
     threads = 1,
     intraOpThreads?: number,
     private readonly log: (line: string) => void = (l) => console.warn(l),
+    /** A run past this deadline stops its thread, which is replaced (0 = no deadline). */
+    opts: { runTimeoutMs?: number } = {},
   ) {
-    const entry = threadEntry();
-    this.threads = Array.from({ length: threads }, () => new Thread(entry));
+    this.threads = Array.from({ length: threads }, () => new Thread(this.entry));
     this.intraOp = intraOpThreads ?? Math.max(1, Math.floor(os.availableParallelism() / threads));
+    this.runTimeoutMs = opts.runTimeoutMs ?? 0;
+  }
+
+  private loadInto(t: Thread, key: string, model: string | Uint8Array): Promise<Response> {
+    return t.send({ type: 'load', id: this.nextId++, key, model, providers: this.providers, intraOpThreads: this.intraOp });
+  }
+
+  /** A dead thread's place goes to a new one with every model loaded (a crash costs one job). */
+  private replace(dead: Thread): Promise<Thread> {
+    // Concurrent runs that find the same dead thread share one replacement.
+    let pending = this.replacing.get(dead);
+    if (!pending) {
+      pending = this.startReplacement(dead);
+      this.replacing.set(dead, pending);
+    }
+    return pending;
+  }
+
+  private async startReplacement(dead: Thread): Promise<Thread> {
+    const fresh = new Thread(this.entry);
+    const i = this.threads.indexOf(dead);
+    if (i >= 0) this.threads[i] = fresh;
+    this.log(`inference thread replaced (${dead.failure?.message ?? 'stopped'})`);
+    void dead.worker.terminate();
+    for (const [key, model] of this.models) await this.loadInto(fresh, key, model);
+    return fresh;
   }
 
   async load(key: string, model: string | Uint8Array) {
-    const results = await Promise.all(
-      this.threads.map((t) =>
-        t.send({ type: 'load', id: this.nextId++, key, model, providers: this.providers, intraOpThreads: this.intraOp }),
-      ),
-    );
+    this.models.set(key, model);
+    const results = await Promise.all(this.threads.map((t) => this.loadInto(t, key, model)));
     const first = results[0];
     if (first.type !== 'loaded') throw new Error('unexpected reply to load');
     for (const w of first.warnings) this.log(w);
@@ -101,20 +143,33 @@ export class InferencePool implements InferencePort {
   }
 
   async run(key: string, feeds: Record<string, TensorData>, fetches: string[]): Promise<RunResult> {
-    const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+    let thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (thread.failure && !this.closed) thread = await this.replace(thread);
     thread.busy++;
+    let timer: NodeJS.Timeout | undefined;
     try {
       // Feeds are handed over, not copied: callers build a fresh tensor per run.
       const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
-      const res = await thread.send({ type: 'run', id: this.nextId++, key, feeds, fetches }, transfer);
+      const reply = thread.send({ type: 'run', id: this.nextId++, key, feeds, fetches }, transfer);
+      if (this.runTimeoutMs > 0) {
+        const t = thread;
+        // onnxruntime cannot cancel a run: the thread is stopped, and replaced at the next run.
+        timer = setTimeout(() => {
+          t.fail(new InferenceTimeoutError(`inference run of "${key}" took longer than ${this.runTimeoutMs} ms; its thread was stopped (ONEADAPT_INFERENCE_TIMEOUT_MS)`));
+          void t.worker.terminate();
+        }, this.runTimeoutMs);
+      }
+      const res = await reply;
       if (res.type !== 'result') throw new Error('unexpected reply to run');
       return { outputs: res.outputs, ms: res.ms };
     } finally {
+      clearTimeout(timer);
       thread.busy--;
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 }
