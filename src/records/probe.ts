@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Probe, ProbeVariant } from '../adapt/inputgrad-probe.js';
-import { knobNameSchema } from './knobs.js';
+import { knobNameSchema, frameSideSchema } from './knobs.js';
 
 // Wire form of the InputGrad probe the ingest uploads beside a segment (adapt/inputgrad-probe).
 
@@ -15,8 +15,8 @@ const variantSchema = z.object({
 
 export const probeSchema = z.object({
   seq: z.number().int().min(0),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  width: frameSideSchema,
+  height: frameSideSchema,
   frames: z.number().int().positive(),
   refBytes: z.number().positive(),
   refFps: z.number().positive(),

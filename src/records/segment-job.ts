@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EncodedKnobs } from '../knobs/encode.js';
-import { encodedKnobsSchema } from './knobs.js';
+import { encodedKnobsSchema, frameSideSchema } from './knobs.js';
 import { streamIdSchema } from './stream-id.js';
 
 /** Ingest → inference worker: one encoded segment in the store, and what it was encoded with. */
@@ -35,10 +35,10 @@ export const segmentJobSchema = z.object({
   probeKey: z.string().min(1).optional(),
   knobs: encodedKnobsSchema,
   knobVersion: z.number().int().min(0),
-  sourceWidth: z.number().int().positive(),
-  sourceHeight: z.number().int().positive(),
-  slots: z.number().int().positive(),
-  frames: z.number().int().positive().optional(),
+  sourceWidth: frameSideSchema,
+  sourceHeight: frameSideSchema,
+  slots: z.number().int().positive().max(3600),
+  frames: z.number().int().positive().max(3600).optional(),
   bytes: z.number().int().min(0),
   encodeMs: z.number().min(0),
   probeMs: z.number().min(0),

@@ -42,7 +42,7 @@ export const resultJobSchema = z.object({
   knobVersion: z.number().int().min(0),
   bytes: z.number().int().min(0),
   frames: z.number().int().min(0),
-  slots: z.number().int().positive(),
+  slots: z.number().int().positive().max(3600),
   detections: z.number().int().min(0),
   proxy: z.number(),
   decodeMs: z.number().min(0),

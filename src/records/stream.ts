@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EncodedKnobs } from '../knobs/encode.js';
 import type { KnobSpaces } from '../knobs/space.js';
-import { encodedKnobsSchema, knobSpacesSchema } from './knobs.js';
+import { encodedKnobsSchema, knobSpacesSchema, frameSideSchema } from './knobs.js';
 import { streamIdSchema } from './stream-id.js';
 
 /** What a stream is: registered once by whoever starts it, read by every role. */
@@ -37,8 +37,8 @@ export interface KnobUpdateRecord extends KnobUpdate {
 export const streamMetaSchema = z.object({
   streamId: streamIdSchema,
   source: z.string().min(1),
-  sourceWidth: z.number().int().positive(),
-  sourceHeight: z.number().int().positive(),
+  sourceWidth: frameSideSchema,
+  sourceHeight: frameSideSchema,
   policy: z.string().min(1),
   model: z.string().min(1),
   segmentSeconds: z.number().positive(),

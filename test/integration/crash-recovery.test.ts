@@ -91,6 +91,7 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('a worker
     expect(recoveredMs).toBeLessThan(30_000);
     // One result job for the segment, whatever happened to the first attempt.
     expect(await roles.runtime.queues.results.getJob(resultJobId('crashed', 0))).toBeDefined();
-    expect(await roles.runtime.streams.lastConsumed('crashed')).toBe(0);
+    // The row is recorded before the commit: wait for the commit itself.
+      await roles.runtime.streams.waitConsumed('crashed', 0, { timeoutMs: 10_000 });
   });
 });

@@ -41,7 +41,8 @@ describe('a segment that fails for good still closes its place in the stream', (
       expect(rows.map((r) => [r.seq, r.error === undefined])).toEqual([[0, false], [1, true]]);
       expect(rows[0].error).toMatch(/invalid result payload: proxy/);
       expect(rows[0].knobs).toEqual({ qp: 24, resolution: '320x240', fps: 10, roi: 0 });
-      expect(await rt.streams.lastConsumed('nan-proxy')).toBe(1);
+      // The row is recorded before the commit: wait for the commit itself.
+      await rt.streams.waitConsumed('nan-proxy', 1, { timeoutMs: 10_000 });
       // The bad job itself fails once, with its reason.
       const failed = await results.getFailed();
       await results.close();
@@ -93,10 +94,22 @@ describe('a segment that fails for good still closes its place in the stream', (
       await waitForRows(rt, 'bad-payload', 1, 20_000);
       const [row] = await rt.streams.rows('bad-payload');
       expect(row.error).toMatch(/invalid segment payload: segmentKey/);
-      expect(await rt.streams.lastConsumed('bad-payload')).toBe(0);
+      // The row is recorded before the commit: wait for the commit itself.
+      await rt.streams.waitConsumed('bad-payload', 0, { timeoutMs: 10_000 });
       const failed = await segments.getFailed();
       await segments.close();
       expect(failed.map((j) => j.id)).toEqual([segmentJobId('bad-payload', 0)]);
+    });
+
+    it("a payload pointing at another stream's objects, or at absurd sizes: refused with the reason", async () => {
+      const rt = roles.runtime;
+      await rt.streams.register(meta('foreign-key'), knobs, null);
+      await rt.segments.add({ ...job('foreign-key', 0, 10), segmentKey: segmentKey('someone-else', 0) });
+      await rt.segments.add({ ...job('foreign-key', 1, 10), sourceWidth: 1_000_000 });
+      await waitForRows(rt, 'foreign-key', 2, 20_000);
+      const rows = await rt.streams.rows('foreign-key');
+      expect(rows[0].error).toMatch(/segmentKey must be streams\/foreign-key\/segments\/000000\.mp4 for foreign-key#0, got "streams\/someone-else/);
+      expect(rows[1].error).toMatch(/invalid segment payload: sourceWidth: .*8192/);
     });
 
     it('a machine fault on every attempt: retried, then an error row that says so', async () => {

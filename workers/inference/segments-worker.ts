@@ -5,6 +5,8 @@ import { jobPayload } from '../../src/queue/job-payload.js';
 import type { JobSink } from '../../src/queue/job-sinks.js';
 import { SEGMENT_QUEUE } from '../../src/queue/names.js';
 import { segmentJobSchema, type SegmentJob } from '../../src/records/segment-job.js';
+import { PayloadError } from '../../src/records/parse.js';
+import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import { attributionOf, type SegmentFailure } from '../../src/records/segment-failure.js';
 import { fromSegmentJob, type ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentProcessor } from './segment-processor.js';
@@ -30,12 +32,22 @@ function failedResult(job: SegmentJob, reason: string): ResultJob {
  * own job, with the reason kept on the job, and still reports to the coordinator so the
  * stream goes on; other errors are retried.
  */
+/** A payload's object keys are the ones its stream and seq give: a job reads only its own segment. */
+function assertDerivedKeys(job: SegmentJob): void {
+  const expected = { segmentKey: segmentKey(job.streamId, job.seq), auditKey: auditKey(job.streamId, job.seq), probeKey: probeKey(job.streamId, job.seq) };
+  for (const field of ['segmentKey', 'auditKey', 'probeKey'] as const) {
+    const got = job[field];
+    if (got !== undefined && got !== expected[field]) throw new PayloadError(`invalid segment payload: ${field} must be ${expected[field]} for ${job.streamId}#${job.seq}, got ${JSON.stringify(got)}`);
+  }
+}
+
 export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
   const worker = new Worker(
     SEGMENT_QUEUE,
     async (bullJob) => {
       const job = jobPayload(segmentJobSchema, bullJob.data, 'segment');
       try {
+        assertDerivedKeys(job);
         const result = await opts.processor.process(job);
         await opts.results.add(result);
         return { frames: result.frames, detections: result.detections, f1: result.f1 };
