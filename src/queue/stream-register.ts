@@ -26,7 +26,7 @@ interface StreamScripts {
   oneadaptClaim(knobsKey: string, seq: string, owner: string): Promise<unknown>;
   oneadaptOwn(knobsKey: string, owner: string): Promise<unknown>;
   oneadaptEnqueued(knobsKey: string, seq: string, owner: string): Promise<unknown>;
-  oneadaptCommit(policyKey: string, knobsKey: string, updatesKey: string, seq: string, state: string, knobs: string, streamId: string, consumedChannel: string): Promise<unknown>;
+  oneadaptCommit(policyKey: string, knobsKey: string, updatesKey: string, seq: string, state: string, knobs: string, streamId: string, consumedChannel: string, readLastSeq: string): Promise<unknown>;
 }
 
 let luaSources: Record<keyof typeof SCRIPTS, string> | undefined;
@@ -85,7 +85,7 @@ interface Waiter {
   fail(err: Error): void;
 }
 
-export type CommitOutcome = { consumed: false } | { consumed: true; update?: { version: number; validFromSeq: number } };
+export type CommitOutcome = { consumed: false; conflict?: true } | { consumed: true; update?: { version: number; validFromSeq: number } };
 
 /**
  * Per-stream state in Redis: metadata, the knob register, the policy state, report rows.
@@ -200,16 +200,18 @@ export class StreamRegister {
     return { streamId, version: 0, validFromSeq: 0, knobs: parseJsonRecord(encodedKnobsSchema, raw, `stream ${streamId} knobs`) };
   }
 
-  async policyState(streamId: string): Promise<{ state: unknown; lastSeq: number }> {
+  async policyState(streamId: string): Promise<{ state: unknown; lastSeq: number; stale: number }> {
     const h = await this.redis.hgetall(this.key(streamId, 'policy'));
-    return { state: h.state ? JSON.parse(h.state) : undefined, lastSeq: h.lastSeq !== undefined ? Number(h.lastSeq) : -1 };
+    return { state: h.state ? JSON.parse(h.state) : undefined, lastSeq: h.lastSeq !== undefined ? Number(h.lastSeq) : -1, stale: Number(h.stale ?? 0) };
   }
 
   /**
    * Consumes result `seq` exactly once: stores the new policy state and, when the knobs
-   * changed, publishes a versioned update valid from the next unclaimed segment.
+   * changed, an update valid from the next unclaimed segment. With `readLastSeq` (the lastSeq
+   * read together with the state the step started from), the commit is a compare-and-set:
+   * `conflict` when another coordinator committed in between.
    */
-  async commit(streamId: string, seq: number, state: unknown, knobs: EncodedKnobs | undefined): Promise<CommitOutcome> {
+  async commit(streamId: string, seq: number, state: unknown, knobs: EncodedKnobs | undefined, readLastSeq?: number): Promise<CommitOutcome> {
     const res = (await this.scripts.oneadaptCommit(
       this.key(streamId, 'policy'),
       this.key(streamId, 'knobs'),
@@ -219,8 +221,10 @@ export class StreamRegister {
       knobs ? JSON.stringify(knobs) : '',
       streamId,
       this.consumedChannel(streamId),
+      readLastSeq === undefined ? '' : String(readLastSeq),
     )) as number[];
     if (res[0] === 0) return { consumed: false };
+    if (res[0] === 2) return { consumed: false, conflict: true };
     return res.length === 3 ? { consumed: true, update: { version: Number(res[1]), validFromSeq: Number(res[2]) } } : { consumed: true };
   }
 

@@ -44,7 +44,8 @@ describe('stream state in Redis', () => {
     expect((await store.commit('s1', 1, { n: 1 }, k(24))).consumed).toBe(true);
     expect((await store.commit('s1', 1, { n: 2 }, k(28))).consumed).toBe(false);
     expect((await store.commit('s1', 0, { n: 3 }, k(28))).consumed).toBe(false);
-    expect(await store.policyState('s1')).toEqual({ state: { n: 1 }, lastSeq: 1 });
+    // Both refused commits are counted, not dropped silently.
+    expect(await store.policyState('s1')).toEqual({ state: { n: 1 }, lastSeq: 1, stale: 2 });
     expect((await store.currentKnobs('s1'))?.knobs.qp).toBe(24);
   });
 

@@ -1,11 +1,14 @@
 import { policyFromSpec } from '../../src/adapt/policies.js';
 import { carriesRegion, type PolicyContext, type SegmentFeedback } from '../../src/adapt/policy.js';
-import { encodedKnobs, knobsLabel } from '../../src/knobs/encode.js';
+import { encodedKnobs, knobsLabel, type EncodedKnobs } from '../../src/knobs/encode.js';
 import { rowOf } from '../../src/records/segment-row.js';
 import { PermanentError } from '../../src/errors.js';
 import type { SegmentFailure } from '../../src/records/segment-failure.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { StreamRegister } from '../../src/queue/stream-register.js';
+
+/** Compare-and-set retries before a commit gives up (each loss means another step went in). */
+const MAX_COMMIT_ATTEMPTS = 20;
 
 /** A result for a stream nobody registered (or whose state was removed). */
 export class UnknownStreamError extends PermanentError {
@@ -28,9 +31,6 @@ export class Coordinator {
     const meta = await this.streams.meta(result.streamId);
     if (!meta) throw new UnknownStreamError(`result for unknown stream "${result.streamId}"`);
     await this.streams.recordRow(result.streamId, result.seq, rowOf(result));
-
-    const { state, lastSeq } = await this.streams.policyState(result.streamId);
-    if (result.seq <= lastSeq) return 'stale';
     const policy = policyFromSpec(meta.policy);
     const ctx: PolicyContext = { spaces: meta.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight };
     const feedback: SegmentFeedback = {
@@ -43,20 +43,38 @@ export class Coordinator {
       gradients: result.gradients,
       error: result.error,
     };
-    const decision = result.error ? undefined : policy.step(state, feedback, ctx);
-    const usesMask = decision !== undefined && carriesRegion(policy, decision.setting, ctx.spaces);
-    const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
-    const outcome = await this.streams.commit(result.streamId, result.seq, decision ? decision.state : state, knobs);
-    if (!outcome.consumed) return 'stale';
-    if (outcome.consumed && outcome.update && knobs) {
-      const k = knobsLabel(knobs);
-      // A new region of interest alone is an update too; the log shows level changes only.
-      const label = JSON.stringify(k);
-      if (this.logged.get(result.streamId) === label) return 'stepped';
-      this.logged.set(result.streamId, label);
-      this.log(`stream ${result.streamId}: knobs v${outcome.update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${outcome.update.validFromSeq}`);
+    // Read, step, compare-and-set: another coordinator committing in between makes this one
+    // read its state and step again, so no step is lost and none is taken twice.
+    for (let attempt = 1; ; attempt++) {
+      const { state, lastSeq } = await this.streams.policyState(result.streamId);
+      // An older result is still sent to the commit, which counts it (nothing else changes).
+      const decision = result.error || result.seq <= lastSeq ? undefined : policy.step(state, feedback, ctx);
+      const usesMask = decision !== undefined && carriesRegion(policy, decision.setting, ctx.spaces);
+      const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
+      const outcome = await this.streams.commit(result.streamId, result.seq, decision ? decision.state : state, knobs, lastSeq);
+      if (!outcome.consumed) {
+        if (outcome.conflict && attempt < MAX_COMMIT_ATTEMPTS) continue;
+        if (outcome.conflict) throw new Error(`stream "${result.streamId}": result ${result.seq} lost ${MAX_COMMIT_ATTEMPTS} compare-and-set races in a row`);
+        return this.stale(result.streamId, result.seq, lastSeq);
+      }
+      if (outcome.update && knobs) this.logUpdate(result.streamId, knobs, outcome.update);
+      return 'stepped';
     }
-    return 'stepped';
+  }
+
+  /** An older or repeated result: its row is kept, the policy does not step; counted in Redis. */
+  private stale(streamId: string, seq: number, lastSeq: number): 'stale' {
+    this.log(`stream ${streamId}: result ${seq} arrived after ${lastSeq} was consumed; recorded, not stepped`);
+    return 'stale';
+  }
+
+  private logUpdate(streamId: string, knobs: EncodedKnobs, update: { version: number; validFromSeq: number }): void {
+    const k = knobsLabel(knobs);
+    // A new region of interest alone is an update too; the log shows level changes only.
+    const label = JSON.stringify(k);
+    if (this.logged.get(streamId) === label) return;
+    this.logged.set(streamId, label);
+    this.log(`stream ${streamId}: knobs v${update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${update.validFromSeq}`);
   }
 
   /**
@@ -86,8 +104,12 @@ export class Coordinator {
       probeMs: 0,
       error: failure.error,
     });
-    const { state } = await this.streams.policyState(failure.streamId);
-    const outcome = await this.streams.commit(failure.streamId, failure.seq, state, undefined);
-    return outcome.consumed ? 'recorded' : 'stale';
+    for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+      const { state, lastSeq } = await this.streams.policyState(failure.streamId);
+      const outcome = await this.streams.commit(failure.streamId, failure.seq, state, undefined, lastSeq);
+      if (outcome.consumed) return 'recorded';
+      if (!outcome.conflict) return 'stale';
+    }
+    throw new Error(`stream "${failure.streamId}": failure ${failure.seq} lost ${MAX_COMMIT_ATTEMPTS} compare-and-set races in a row`);
   }
 }
