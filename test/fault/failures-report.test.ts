@@ -14,6 +14,9 @@ import { segmentKey } from '../../src/storage/keys.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
+import { checkStream, expectIntact, trackScenarios } from './checker.js';
+
+const scenario = trackScenarios();
 
 const knobs = { qp: 24, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 };
 const meta = (streamId: string) => ({ streamId, source: 'x.mp4', sourceWidth: 320, sourceHeight: 240, policy: 'fixed:qp=24', model: 'fastestdet', segmentSeconds: 1, analysisFps: 10, spaces: DEFAULT_SPACES });
@@ -43,6 +46,9 @@ describe('a segment that fails for good still closes its place in the stream', (
       expect(rows[0].knobs).toEqual({ qp: 24, resolution: '320x240', fps: 10, roi: 0 });
       // The row is recorded before the commit: wait for the commit itself.
       await rt.streams.waitConsumed('nan-proxy', 1, { timeoutMs: 10_000 });
+      const check = await checkStream(rt, 'nan-proxy', 2);
+      scenario.figures({ faults: 1, ...check });
+      expectIntact(check);
       // The bad job itself fails once, with its reason.
       const failed = await results.getFailed();
       await results.close();
@@ -96,6 +102,9 @@ describe('a segment that fails for good still closes its place in the stream', (
       expect(row.error).toMatch(/invalid segment payload: segmentKey/);
       // The row is recorded before the commit: wait for the commit itself.
       await rt.streams.waitConsumed('bad-payload', 0, { timeoutMs: 10_000 });
+      const check = await checkStream(rt, 'bad-payload', 1);
+      scenario.figures({ faults: 1, ...check });
+      expectIntact(check);
       const failed = await segments.getFailed();
       await segments.close();
       expect(failed.map((j) => j.id)).toEqual([segmentJobId('bad-payload', 0)]);
@@ -110,6 +119,9 @@ describe('a segment that fails for good still closes its place in the stream', (
       const rows = await rt.streams.rows('foreign-key');
       expect(rows[0].error).toMatch(/segmentKey must be streams\/foreign-key\/segments\/000000\.mp4 for foreign-key#0, got "streams\/someone-else/);
       expect(rows[1].error).toMatch(/invalid segment payload: sourceWidth: .*8192/);
+      const check = await checkStream(rt, 'foreign-key', 2);
+      scenario.figures({ faults: 2, ...check });
+      expectIntact(check);
     });
 
     it('a machine fault on every attempt: retried, then an error row that says so', async () => {
@@ -123,6 +135,9 @@ describe('a segment that fails for good still closes its place in the stream', (
       expect(row.error).toMatch(/^gave up after 3 attempt\(s\): .*SIGKILL/);
       const segmentJob = await rt.queues.segments.getJob(segmentJobId('ffmpeg-dies', 0));
       expect([await segmentJob?.getState(), segmentJob?.attemptsMade]).toEqual(['failed', 3]);
+      const check = await checkStream(rt, 'ffmpeg-dies', 1);
+      scenario.figures({ faults: 3, ...check });
+      expectIntact(check);
     });
   });
 });

@@ -7,6 +7,9 @@ import { StreamRegister } from '../../src/queue/stream-register.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import { Coordinator } from '../../workers/coordinator/coordinator.js';
 import { randomPrefix } from '../support/random.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 const knobs = { qp: 20, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 };
 const result = (seq: number): ResultJob => ({

@@ -12,6 +12,9 @@ import { segmentKey } from '../../src/storage/keys.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
+import { checkStream, expectIntact, trackScenarios } from './checker.js';
+
+const scenario = trackScenarios();
 
 // Short locks so that recovery is quick to observe; production defaults are 20 s + 10 s.
 const TIMINGS = { ONEADAPT_LOCK_MS: '2000', ONEADAPT_STALLED_INTERVAL_MS: '1000', ONEADAPT_MODEL: 'fastestdet' };
@@ -91,6 +94,9 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('a worker
     expect(recoveredMs).toBeLessThan(30_000);
     // One result job for the segment, whatever happened to the first attempt.
     expect(await roles.runtime.queues.results.getJob(resultJobId('crashed', 0))).toBeDefined();
+    const check = await checkStream(roles.runtime, 'crashed', 1);
+    scenario.figures({ faults: 1, ...check });
+    expectIntact(check);
     // The row is recorded before the commit: wait for the commit itself.
       await roles.runtime.streams.waitConsumed('crashed', 0, { timeoutMs: 10_000 });
   });

@@ -10,6 +10,9 @@ import { ingestJobId } from '../../src/queue/names.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
+import { checkStream, expectIntact, trackScenarios } from './checker.js';
+
+const scenario = trackScenarios();
 
 describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('up stops without waiting for whole archives', () => {
   const config = pipelineConfig('drain', { ONEADAPT_MODEL: 'fastestdet' });
@@ -48,6 +51,9 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('up stops
       await waitForRows(second.runtime, stream.streamId, 8, 60_000);
       const rows = await second.runtime.streams.rows(stream.streamId);
       expect(rows.map((r) => [r.seq, r.error])).toEqual(Array.from({ length: 8 }, (_, seq) => [seq, undefined]));
+      const check = await checkStream(second.runtime, stream.streamId);
+      scenario.figures({ faults: 1, ...check });
+      expectIntact(check);
     } finally {
       await second.close();
     }

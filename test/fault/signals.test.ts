@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { redisAnswersPing } from '../../src/embedded/local-redis.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 describe.skipIf(missingFootage(HIGHWAY))('oneadapt run stops cleanly on SIGTERM', () => {
   it('stops cutting, closes its embedded Redis and S3 server, and exits', async () => {

@@ -13,6 +13,9 @@ import { startStream } from '../../workers/ingest/start-stream.js';
 import { streamDefaults } from '../../workers/ingest/stream-options.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 const k = (qp: number) => ({ qp, resolution: 1, fps: 10, roi: 0, width: 320, height: 240 });
 const meta = (streamId: string) => ({ streamId, source: 'x.mp4', sourceWidth: 320, sourceHeight: 240, policy: 'fixed:', model: 'fastestdet', segmentSeconds: 1, analysisFps: 10, spaces: DEFAULT_SPACES });

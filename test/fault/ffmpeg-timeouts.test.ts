@@ -7,6 +7,9 @@ import { mediaFromConfig } from '../../app/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createFfmpegMedia, stallOptions } from '../../src/media/ffmpeg.js';
 import { FfmpegUnavailableError, ffmpegFailure } from '../../src/media/ffmpeg-run.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 function onPath(binary: string): boolean {
   try {

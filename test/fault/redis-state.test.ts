@@ -7,6 +7,9 @@ import { RedisStateLostError } from '../../src/queue/epoch.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 // A private Redis: these tests flush it, which must not touch the other tests' state.
 describe('a Redis that lost its state is noticed, fast and loudly', () => {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { resolveModel } from '../../src/models/catalog.js';
 import { InferencePool, InferenceThreadError, InferenceTimeoutError } from '../../src/onnx/pool.js';
 import { missingModel } from '../support/models.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 // A dead inference thread used to stay dead: the worker then failed every job it took.
 describe.skipIf(missingModel('fastestdet'))('inference threads that die are replaced', () => {

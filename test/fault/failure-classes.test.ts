@@ -4,6 +4,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { FfmpegUnavailableError, UndecodableSegmentError } from '../../src/media/ffmpeg-run.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 // The worker fails a segment for good only when the bytes are bad; a missing or killed ffmpeg
 // is the machine's fault and must come out as another class, so that the job is retried.

@@ -3,6 +3,9 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createS3Storage, type S3StorageConfig } from '../../src/storage/s3.js';
+import { trackScenarios } from './checker.js';
+
+trackScenarios();
 
 // Everything stays on 127.0.0.1; every server and socket a test opens is closed after it.
 const opened: { server: Server; sockets: Set<Socket> }[] = [];
