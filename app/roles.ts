@@ -11,7 +11,11 @@ export type RoleName = 'worker' | 'coordinator' | 'ingest';
 
 export interface RunningRoles {
   runtime: Runtime;
-  close(): Promise<void>;
+  /**
+   * Closes the roles: archive ingests drain, jobs in flight finish. `force` does not wait for
+   * them (a Redis that lost its state cannot take their outcome anyway).
+   */
+  close(opts?: { force?: boolean }): Promise<void>;
 }
 
 /** Archived streams each hold an ingest job for their whole length; this many run at once. */
@@ -27,11 +31,11 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
   const drains: (() => void)[] = [];
-  const close = async () => {
+  const close = async (o: { force?: boolean } = {}) => {
     // Archive ingests stop after their segment in flight; then jobs in flight finish, then
     // sessions and connections are released.
     for (const drain of drains) drain();
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(workers.map((w) => w.close(o.force)));
     for (const c of closers) await c().catch(() => undefined);
     await rt.close();
   };

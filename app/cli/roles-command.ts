@@ -16,7 +16,8 @@ async function serve(roles: RoleName[]): Promise<void> {
   // A Redis that lost its state must not be served as if it were empty: stop, loudly.
   running.runtime.watchState((err) => {
     log(`oneadapt: ${err.message}`);
-    void running.close().finally(() => process.exit(1));
+    setTimeout(() => process.exit(1), 10_000).unref();
+    void running.close({ force: true }).finally(() => process.exit(1));
   });
   await new Promise(() => undefined);
 }

@@ -35,8 +35,12 @@ export function bullConnection(url: string): ConnectionOptions {
 }
 
 /** A connection for BullMQ workers and long-lived role state. */
-export function connect(url: string): Redis {
-  return new Redis(redisOptions(url));
+export function connect(url: string, onError: (err: Error) => void = () => undefined): Redis {
+  const redis = new Redis(redisOptions(url));
+  // ioredis reconnects by itself; without a listener it prints every failed attempt as an
+  // "unhandled error event". Commands still fail (or wait) on their own, where it matters.
+  redis.on('error', onError);
+  return redis;
 }
 
 /** Fails fast with one line when nothing answers at `url`. */

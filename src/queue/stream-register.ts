@@ -372,6 +372,8 @@ export class StreamRegister {
   private subscriberConnection(): Redis {
     if (this.subscriber) return this.subscriber;
     const sub = this.redis.duplicate();
+    // Reconnects by itself (and resubscribes on 'ready'); waits carry their own deadlines.
+    sub.on('error', () => undefined);
     sub.on('message', (channel: string, payload: string) => {
       for (const w of [...(this.channels.get(channel)?.waiters ?? [])]) w.message(payload);
     });
