@@ -53,7 +53,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
       log('coordinator: consuming results');
     }
     if (roles.includes('ingest')) {
-      const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), log };
+      const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), localDirs: config.ingestLocalDirs, log };
       const ingest = startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps });
       workers.push(ingest.worker);
       drains.push(ingest.drain);

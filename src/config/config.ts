@@ -30,6 +30,7 @@ const schema = z.object({
   ONEADAPT_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(10_000),
   ONEADAPT_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(1),
   ONEADAPT_EPOCH_CHECK_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  ONEADAPT_INGEST_LOCAL_DIRS: z.string().default(''),
   ONEADAPT_RESULT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   ONEADAPT_QUEUE_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'no colon').default('oneadapt'),
   ONEADAPT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -72,6 +73,8 @@ export interface Config {
   queueTimings: { lockMs: number; stalledIntervalMs: number; maxStalled: number };
   /** How often each process checks that Redis still holds its state (queue/epoch). */
   epochCheckMs: number;
+  /** Local folders archive jobs may read besides the bucket (absolute paths). */
+  ingestLocalDirs: string[];
   /** How long a waiting stream (lockstep ingest, `run`) waits for its next result before it reports a stall. */
   resultTimeoutMs: number;
   queuePrefix: string;
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     probeEvery: e.ONEADAPT_PROBE_EVERY,
     queueTimings: { lockMs: e.ONEADAPT_LOCK_MS, stalledIntervalMs: e.ONEADAPT_STALLED_INTERVAL_MS, maxStalled: e.ONEADAPT_MAX_STALLED },
     epochCheckMs: e.ONEADAPT_EPOCH_CHECK_MS,
+    ingestLocalDirs: e.ONEADAPT_INGEST_LOCAL_DIRS.split(',').map((d) => d.trim()).filter(Boolean),
     resultTimeoutMs: e.ONEADAPT_RESULT_TIMEOUT_MS,
     queuePrefix: e.ONEADAPT_QUEUE_PREFIX,
     workerConcurrency: e.ONEADAPT_WORKER_CONCURRENCY,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveProgress, enqueueArchives } from '../../app/enqueue.js';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
+import { ingestJobId } from '../../src/queue/names.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 
@@ -56,6 +57,17 @@ describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest qu
     expect(p.finished).toBe(1);
     expect(p.failed.map((f) => f.streamId)).toEqual([streams[0].streamId]);
     expect(p.failed[0].reason).toMatch(/not a readable video/);
+  });
+
+  it('refuses an ingest job that names a file outside the allowed folders, or a URL', async () => {
+    for (const [streamId, source] of [['local-file', '/etc/hostname'], ['a-url', 'http://127.0.0.1:1/x.mp4']]) {
+      await roles.runtime.ingestJobs.add({ streamId, source, policy: 'fixed:', model: config.model });
+      const job = () => roles.runtime.queues.ingest.getJob(ingestJobId(streamId));
+      for (let i = 0; i < 100 && !(await (await job())?.isFailed()); i++) await new Promise((r) => setTimeout(r, 100));
+      const failed = await job();
+      expect([await failed?.getState(), failed?.attemptsMade]).toEqual(['failed', 1]);
+      expect(failed?.failedReason).toMatch(/archive jobs read s3:\/\/.* or files under ONEADAPT_INGEST_LOCAL_DIRS \(none set\)/);
+    }
   });
 
   it('says what it expected when there is nothing to enqueue', async () => {
