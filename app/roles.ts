@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Config } from '../src/config/config.js';
+import { sweepTempDirs } from '../src/media/temp-dir.js';
 import { Coordinator } from '../workers/coordinator/coordinator.js';
 import { startCoordinatorWorker } from '../workers/coordinator/results-worker.js';
 import { startIngestJobWorker } from '../workers/ingest/ingest-jobs-worker.js';
@@ -28,6 +29,9 @@ const ARCHIVE_STREAMS_AT_ONCE = 4;
 export async function startRoles(config: Config, roles: RoleName[], opts: { log?: (l: string) => void; gradients?: boolean; model?: string } = {}): Promise<RunningRoles> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const rt = await createRuntime(config);
+  // Temp dirs of a process of this machine that was SIGKILLed (it could not clean up).
+  const swept = await sweepTempDirs();
+  if (swept > 0) log(`removed ${swept} temp dir(s) left by processes that are gone`);
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
   const drains: (() => void)[] = [];

@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { PermanentError } from '../../src/errors.js';
 import type { IngestJob } from '../../src/records/ingest-job.js';
 import { isUrl } from '../../src/media/media-info.js';
+import { makeTempDir } from '../../src/media/temp-dir.js';
 import { redactUrls } from '../../src/redact.js';
 import { parseS3Url } from '../../src/storage/keys.js';
 import { startStream, type StartStreamDeps } from './start-stream.js';
@@ -42,7 +42,7 @@ async function localCopy(deps: IngestJobDeps, source: string): Promise<{ file: s
   if (!source.startsWith('s3://')) return { file: source, cleanup: async () => undefined };
   const { bucket, prefix } = parseS3Url(source);
   if (bucket !== deps.store.bucket) throw new ForeignSourceError(`source ${source} is outside the configured bucket "${deps.store.bucket}"`);
-  const dir = await mkdtemp(path.join(tmpdir(), 'oneadapt-ingest-'));
+  const dir = await makeTempDir('ingest');
   const file = path.join(dir, path.basename(prefix) || 'video');
   await pipeline(Readable.from([await deps.store.get(prefix)]), createWriteStream(file));
   return { file, cleanup: () => rm(dir, { recursive: true, force: true }) };
