@@ -10,10 +10,9 @@ import { ingestSource } from '../../app/ingest-source.js';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { runVideos } from '../../app/run-job.js';
 import type { Config } from '../../src/config/config.js';
-import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import type { SegmentRow } from '../../src/records/segment-row.js';
 import type { StreamMeta } from '../../src/records/stream.js';
-import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { HIGHWAY, highwayClip, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 
@@ -29,11 +28,7 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('configur
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'oneadapt-cfg-'));
     // 6 s of the highway camera: three 2-s segments.
-    const media = createFfmpegMedia();
-    const frames = [];
-    for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 6 })) frames.push(f);
-    clip = path.join(dir, 'clip.mp4');
-    await writeFile(clip, (await media.encodeFrames(frames, 10, { qp: 18, width: 320, height: 240, fps: 10 })).data);
+    clip = await highwayClip(6);
   });
 
   async function configFor(label: string): Promise<{ config: Config; calls: () => Promise<string[]> }> {

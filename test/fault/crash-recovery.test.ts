@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { waitForRows } from '../../app/stream-progress.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
-import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { resultJobId, segmentJobId } from '../../src/queue/names.js';
 import { segmentKey } from '../../src/storage/keys.js';
-import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { HIGHWAY, highwaySegment, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 import { checkStream, expectIntact, trackScenarios } from './checker.js';
@@ -34,10 +33,7 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('a worker
     // It never finishes; its pid is kept to clean up after the worker that started it is killed.
     await writeFile(slowFfmpeg, `#!/bin/sh\necho $$ >> "${pidFile}"\nexec sleep 30\n`);
     await chmod(slowFfmpeg, 0o755);
-    const media = createFfmpegMedia();
-    const frames = [];
-    for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 1 })) frames.push(f);
-    segment = (await media.encodeFrames(frames, 10, { qp: 24, width: 320, height: 240, fps: 10 })).data;
+    segment = await highwaySegment();
   });
   afterAll(async () => roles?.close());
 

@@ -1,13 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArchives } from '../../app/enqueue.js';
 import { startRoles } from '../../app/roles.js';
 import { waitForRows } from '../../app/stream-progress.js';
-import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { ingestJobId } from '../../src/queue/names.js';
-import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { HIGHWAY, highwayClip, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 import { checkStream, expectIntact, trackScenarios } from './checker.js';
@@ -18,11 +14,7 @@ describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('up stops
   const config = pipelineConfig('drain', { ONEADAPT_MODEL: 'fastestdet' });
   let clip: string;
   beforeAll(async () => {
-    const media = createFfmpegMedia();
-    const frames = [];
-    for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 8 })) frames.push(f);
-    clip = path.join(await mkdtemp(path.join(tmpdir(), 'oneadapt-drain-')), 'clip.mp4');
-    await writeFile(clip, (await media.encodeFrames(frames, 10, { qp: 18, width: 320, height: 240, fps: 10 })).data);
+    clip = await highwayClip(8);
   });
 
   it('drains the segment in flight, puts the archive job back, and a restart finishes the stream', async () => {

@@ -1,13 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueArchives } from '../../app/enqueue.js';
 import { startRoles } from '../../app/roles.js';
 import { waitForRows } from '../../app/stream-progress.js';
-import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import type { RedisStateLostError } from '../../src/queue/epoch.js';
-import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { HIGHWAY, highwayClip, missingFootage } from '../support/footage.js';
 import { missingModel } from '../support/models.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 import { RedisProcess } from '../support/redis-process.js';
@@ -18,11 +14,7 @@ const scenario = trackScenarios();
 describe.skipIf(missingFootage(HIGHWAY) ?? missingModel('fastestdet'))('Redis killed (SIGKILL) under a running archive', () => {
   let clip: string;
   beforeAll(async () => {
-    const media = createFfmpegMedia();
-    const frames = [];
-    for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 6 })) frames.push(f);
-    clip = path.join(await mkdtemp(path.join(tmpdir(), 'oneadapt-redis-kill-')), 'clip.mp4');
-    await writeFile(clip, (await media.encodeFrames(frames, 10, { qp: 18, width: 320, height: 240, fps: 10 })).data);
+    clip = await highwayClip(6);
   });
   const redisProcesses: RedisProcess[] = [];
   afterAll(async () => Promise.all(redisProcesses.map((r) => r.close())));

@@ -1,17 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../app/runtime.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
-import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { DuplicateSegmentError } from '../../src/queue/job-sinks.js';
 import { segmentJobId } from '../../src/queue/names.js';
 import { IngestFencedError } from '../../src/queue/stream-register.js';
 import { segmentKey } from '../../src/storage/keys.js';
 import { startStream } from '../../workers/ingest/start-stream.js';
 import { streamDefaults } from '../../workers/ingest/stream-options.js';
-import { HIGHWAY, missingFootage } from '../support/footage.js';
+import { HIGHWAY, highwayClip, missingFootage } from '../support/footage.js';
 import { pipelineConfig } from '../support/pipeline-config.js';
 import { trackScenarios } from './checker.js';
 
@@ -58,11 +54,7 @@ describe('a fenced, resumable ingest', () => {
   describe.skipIf(missingFootage(HIGHWAY))('on footage', () => {
     let clip: string;
     beforeAll(async () => {
-      const media = createFfmpegMedia();
-      const frames = [];
-      for await (const f of media.readFrames(HIGHWAY, { fps: 10, durationS: 5 })) frames.push(f);
-      clip = path.join(await mkdtemp(path.join(tmpdir(), 'oneadapt-resume-')), 'clip.mp4');
-      await writeFile(clip, (await media.encodeFrames(frames, 10, { qp: 18, width: 320, height: 240, fps: 10 })).data);
+      clip = await highwayClip(5);
     });
     const deps = () => ({ media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir });
 
