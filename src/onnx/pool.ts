@@ -25,20 +25,53 @@ class Thread {
   readonly worker: Worker;
   busy = 0;
   private pending = new Map<number, Pending>();
-  /** Set once the thread died (crashed, exited, or was terminated after a missed deadline). */
+  /** Set once the thread died (crashed or exited) or missed a deadline. */
   failure?: Error;
+  private exited = false;
+  private readonly outstanding = new Set<number>();
+  private retired = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  /** A run was sent and its reply has not come (even if its caller gave up on it). */
+  running = false;
 
   constructor(entry: ThreadEntry) {
     this.worker = entry.eval ? new Worker(entry.eval, { eval: true }) : new Worker(entry.url!);
     this.worker.on('message', (msg: Response) => {
       const p = this.pending.get(msg.id);
+      this.outstanding.delete(msg.id);
+      this.running = this.outstanding.size > 0;
+      if (!this.running) for (const wake of this.idleWaiters.splice(0)) wake();
+      // A late reply of a retired thread: once nothing runs in it, it can be stopped safely.
+      if (this.retired && !this.running) void this.worker.terminate();
       if (!p) return;
       this.pending.delete(msg.id);
       if (msg.type === 'error') p.reject(new Error(msg.message));
       else p.resolve(msg);
     });
     this.worker.on('error', (err) => this.fail(new InferenceThreadError(`inference thread crashed: ${err.message}`, { cause: err })));
-    this.worker.on('exit', (code) => this.fail(new InferenceThreadError(`inference thread exited with code ${code}`)));
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new InferenceThreadError(`inference thread exited with code ${code}`));
+    });
+  }
+
+  /**
+   * Takes the thread out of service. A thread inside onnxruntime's native code must not be
+   * terminated (the abort takes the whole process down): it is stopped once it replies, and
+   * a thread that never replies is left alone until the pool closes.
+   */
+  retire(): void {
+    this.retired = true;
+    if (!this.exited && !this.running) void this.worker.terminate();
+  }
+
+  /** Resolves once no run is inside the thread (at once if none is), or after `ms`. */
+  idle(ms: number): Promise<void> {
+    if (!this.running || this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      setTimeout(resolve, ms).unref();
+    });
   }
 
   fail(err: Error): void {
@@ -51,6 +84,8 @@ class Thread {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.set(req.id, { resolve, reject });
+      this.outstanding.add(req.id);
+      this.running = true;
       this.worker.postMessage(req, transfer);
     });
   }
@@ -94,6 +129,8 @@ export class InferencePool implements InferencePort {
   private readonly runTimeoutMs: number;
   private closed = false;
   private readonly replacing = new Map<Thread, Promise<Thread>>();
+  /** Replaced threads that may still be finishing a run; close() waits for them too. */
+  private readonly retiredThreads: Thread[] = [];
 
   constructor(
     private readonly providers: string[] = ['cpu'],
@@ -128,7 +165,8 @@ export class InferencePool implements InferencePort {
     const i = this.threads.indexOf(dead);
     if (i >= 0) this.threads[i] = fresh;
     this.log(`inference thread replaced (${dead.failure?.message ?? 'stopped'})`);
-    void dead.worker.terminate();
+    dead.retire();
+    this.retiredThreads.push(dead);
     for (const [key, model] of this.models) await this.loadInto(fresh, key, model);
     return fresh;
   }
@@ -153,10 +191,11 @@ export class InferencePool implements InferencePort {
       const reply = thread.send({ type: 'run', id: this.nextId++, key, feeds, fetches }, transfer);
       if (this.runTimeoutMs > 0) {
         const t = thread;
-        // onnxruntime cannot cancel a run: the thread is stopped, and replaced at the next run.
+        // onnxruntime cannot cancel a run: the caller gets its answer now, the thread is taken
+        // out of service (stopped once the run returns) and replaced at the next run.
         timer = setTimeout(() => {
-          t.fail(new InferenceTimeoutError(`inference run of "${key}" took longer than ${this.runTimeoutMs} ms; its thread was stopped (ONEADAPT_INFERENCE_TIMEOUT_MS)`));
-          void t.worker.terminate();
+          t.fail(new InferenceTimeoutError(`inference run of "${key}" took longer than ${this.runTimeoutMs} ms; its thread was taken out of service (ONEADAPT_INFERENCE_TIMEOUT_MS)`));
+          t.retire();
         }, this.runTimeoutMs);
       }
       const res = await reply;
@@ -170,6 +209,11 @@ export class InferencePool implements InferencePort {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    // Threads are stopped between runs: terminating one inside onnxruntime aborts the process.
+    const all = [...this.threads, ...this.retiredThreads];
+    await Promise.all(all.map(async (t) => {
+      await t.idle(10_000);
+      await t.worker.terminate();
+    }));
   }
 }
