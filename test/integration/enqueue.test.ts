@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveProgress, enqueueArchives } from '../../app/enqueue.js';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
+import { stallReport } from '../../app/stream-progress.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { ingestJobId } from '../../src/queue/names.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
@@ -34,10 +35,12 @@ describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest qu
     expect(streams).toHaveLength(2);
     expect(streams.every((s) => s.source.startsWith(`s3://${config.s3.bucket}/archive/`))).toBe(true);
     let p = await archiveProgress(roles.runtime, streams);
-    for (let i = 0; i < 600 && p.finished < 2; i++) {
+    for (let i = 0; i < 900 && p.finished < 2; i++) {
       await new Promise((r) => setTimeout(r, 100));
       p = await archiveProgress(roles.runtime, streams);
     }
+    // If a stream is stuck, say where: its ingest job and its segments' jobs.
+    if (p.finished < 2) for (const st of streams) console.error(await stallReport(roles.runtime, st.streamId, 3, 90_000), await (await roles.runtime.queues.ingest.getJob(ingestJobId(st.streamId)))?.getState());
     expect(p).toEqual({ done: 5, total: 5, finished: 2, failed: [] });
     for (const s of streams) {
       const rows = await roles.runtime.streams.rows(s.streamId);

@@ -14,6 +14,9 @@ export function pipelineConfig(label: string, extra: Record<string, string> = {}
     S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
     S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
     ONEADAPT_QUEUE_PREFIX: id,
+    // The shared s3rver is one process serving every test: a request it stalls is retried
+    // after 5 s rather than the production 30 s, so a stall costs a test seconds, not a minute.
+    ONEADAPT_S3_TIMEOUT_MS: '5000',
     ...extra,
   });
 }
