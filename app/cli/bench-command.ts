@@ -15,6 +15,7 @@ interface BenchFlags {
   gridResolution?: string;
   gridFps?: string;
   gridFpsLadder?: string;
+  cache?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), ...parsePolicyList(v)];
@@ -30,6 +31,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--out <dir>', 'output folder', 'bench-out')
     .option('--model <model>', 'model name or [family:]path.onnx (default: ONEADAPT_MODEL)')
     .option('--max-segments <n>', 'use only the first n 1-s segments of each video')
+    .option('--cache <dir>', 'keep measurements in this folder and reuse them in later runs (same video, model, segment length)')
     .option('--grid-qp <list>', `fixed grid QPs (default ${DEFAULT_BENCH_GRID.qp.join(',')})`)
     .option('--grid-resolution <list>', `fixed grid resolution scales (default ${DEFAULT_BENCH_GRID.resolution.join(',')})`)
     .option('--grid-fps <list>', `fixed grid frame rates (default ${DEFAULT_BENCH_GRID.fps.join(',')})`)
@@ -57,6 +59,7 @@ export function registerBenchCommand(program: Command): void {
         outDir: o.out,
         model: o.model,
         maxSegments,
+        cacheDir: o.cache,
         log: (l) => process.stderr.write(`${l}\n`),
         onProgress: (done, total) => {
           if (!started) {

@@ -15,7 +15,13 @@ import { summaryMarkdown } from './markdown.js';
 import { paretoPlot, timelinePlot } from './plots.js';
 import { renderPlot } from './render.js';
 import { benchReport, videoRunOf, type SlotDetections } from './results.js';
+import { LabCache } from './lab-cache.js';
+import { calibrationPairs } from './calibration-pairs.js';
+import { calibrationScore, type CalibrationPair, type CalibrationScore } from './calibration-score.js';
 import { SegmentLab } from './segment-lab.js';
+
+/** Bumped whenever what a measurement means changes, so that old cache files are not reused. */
+const LAB_VERSION = 'lab-1';
 import { expandRuns, type AdaptiveFamily, type Resource, type RunSpec } from './specs.js';
 import { summarize, type RunResult, type Summary } from './summary.js';
 import { meanAveragePrecision } from '../../src/accuracy/map.js';
@@ -32,6 +38,8 @@ export interface BenchOptions {
   /** Whole segments per video at most (the start of each video). */
   maxSegments?: number;
   config?: Config;
+  /** Folder of measurements kept between runs (see LabCache); none when absent. */
+  cacheDir?: string;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
@@ -79,7 +87,12 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   try {
     const classes = new Set(model.spec.defaultClassesOfInterest);
     const processor = new SegmentProcessor({ store: NO_STORE, media, inference: model.pool, model: model.spec, modelKey: model.key, classes, gradientKey: model.gradientKey });
-    const labs = footage.map((f) => new SegmentLab({ media, processor, model: model.spec, classes, spaces, analysisFps: config.analysisFps, segmentSeconds: segS }, f));
+    const labs = [];
+    for (const f of footage) {
+      const disk = o.cacheDir ? await LabCache.open(o.cacheDir, { video: f.path, model: model.key, segmentSeconds: segS, analysisFps: config.analysisFps, codeVersion: LAB_VERSION }) : undefined;
+      if (disk && disk.size > 0) log(`bench: ${disk.size} measurements of ${f.name} reused from ${o.cacheDir}`);
+      labs.push(new SegmentLab({ media, processor, model: model.spec, classes, spaces, analysisFps: config.analysisFps, segmentSeconds: segS }, f, disk));
+    }
     const grid = gridSettings(o.grid ?? DEFAULT_BENCH_GRID, spaces);
     const gridRuns: RunSpec[] = grid.map((s) => ({ spec: `fixed:${settingKey(s)}`, family: 'fixed', lambda: null, resource: null }));
     const totalSegments = labs.reduce((s, l) => s + l.segments, 0);
@@ -100,6 +113,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     log(`bench: grid of ${grid.length} configurations measured on ${totalSegments} segments`);
 
     const results: RunResult[] = [];
+    const calibration: { spec: string; score: CalibrationScore }[] = [];
     const reports: { path: string; body: unknown }[] = [];
     const timelines = new Map<string, { resource: Resource | null; label: string; segments: { seq: number; qp: number; resolution: number; fps: number; kbps: number; f1: number }[] }[]>();
     // Grid runs replay the cache (no tick: already counted); the other runs do real work.
@@ -108,8 +122,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       const policy = policyFromSpec(run.spec);
       const videos = [];
       const slots: SlotDetections[] = [];
+      const pairs: CalibrationPair[] = [];
       for (const lab of labs) {
         const trace = await drivePolicy(policy, lab.port(segS), isGrid ? undefined : tick);
+        if (policy.needsGradients) pairs.push(...(await calibrationPairs(lab, trace, spaces)));
         const r = await videoRunOf(lab, trace, classes, segS);
         videos.push(r.run);
         slots.push(r.slots);
@@ -127,12 +143,18 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       }
       const map = meanAveragePrecision(slots.flatMap((s) => s.predicted), slots.flatMap((s) => s.reference), classes);
       results.push({ ...run, grid: isGrid, map, videos });
+      if (pairs.length > 0) calibration.push({ spec: run.spec, score: calibrationScore(pairs) });
     }
 
-    const summary = summarize(results, labs.map((l, vi) => {
-      const ref = results[0].videos[vi];
-      return { name: l.footage.name, path: l.footage.path, segments: l.segments, durationS: ref.durationS, referenceKbps: (ref.segments.reduce((s, x) => s + x.bytes, 0) * 8) / 1000 / ref.durationS };
-    }));
+    const summary = summarize(
+      results,
+      labs.map((l, vi) => {
+        const ref = results[0].videos[vi];
+        return { name: l.footage.name, path: l.footage.path, segments: l.segments, durationS: ref.durationS, referenceKbps: (ref.segments.reduce((s, x) => s + x.bytes, 0) * 8) / 1000 / ref.durationS };
+      }),
+      calibration,
+    );
+    await Promise.all(labs.map((l) => l.flush()));
     const files = await writeOutputs(o.outDir, summary, { showGrid, reports, timelines, resources: o.resources });
     return { summary, files, seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -27,6 +27,8 @@ export interface StreamPort<O extends SegmentOutcome = SegmentOutcome> {
     opts?: { roiMask?: string; knobs?: readonly KnobName[] },
   ): Promise<{ terms: KnobTerms[]; probeMs: number; gradMs: number; proxy: number; saliency?: Float32Array }>;
   profile(request: ProfileRequest): Promise<{ response: ProfileResponse; ms: number }>;
+  /** The policy's audit of a segment: its sampled frame sent again at reference quality (bytes charged). */
+  audit?(seq: number, outcome: O): Promise<{ f1: number; bytes: number }>;
   /** The region of interest the worker would send after this outcome (absent: the port has none). */
   region?(outcome: O, saliency?: Float32Array): string;
 }
@@ -40,6 +42,13 @@ export interface TraceRow<O extends SegmentOutcome = SegmentOutcome> {
   gradMs: number;
   profileMs: number;
   profileFrames: number;
+  /** The policy's audit of this segment: bytes sent for it and the F1 it measured. */
+  audit?: { bytes: number; f1: number };
+  /** The policy's state after this segment (what it learned, for reports). */
+  state?: unknown;
+  /** The AccGrad terms the policy stepped on, and the region the segment was encoded with. */
+  terms?: KnobTerms[];
+  roiMask?: string;
 }
 
 export interface PolicyTrace<O extends SegmentOutcome = SegmentOutcome> {
@@ -67,14 +76,17 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
   // The run's region of interest, from its previous segment, as the worker would send it.
   let region: string | undefined;
   for (let seq = 0; seq < port.segments; seq++) {
-    const outcome = await port.evaluate(seq, setting, setting.roi > 0 ? region : undefined);
+    const roiMask = setting.roi > 0 ? region : undefined;
+    const outcome = await port.evaluate(seq, setting, roiMask);
     // As at the ingest: a partial segment is not probed (its bytes would not compare).
     const grad =
       policy.needsGradients && outcome.slots === wholeSlots
         ? await port.gradients(seq, setting, outcome, { roiMask: carriesRegion(policy, setting, ctx.spaces) ? region : undefined, knobs: policy.probedKnobs })
         : undefined;
     region = port.region?.(outcome, grad?.saliency);
-    decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: outcome.f1, gradients: grad?.terms }, ctx);
+    // The policy sees only the F1 of its own (charged) audits, never the bench's ground truth.
+    const audit = policy.auditDue?.(seq) && port.audit ? await port.audit(seq, outcome) : undefined;
+    decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: null, auditF1: audit?.f1 ?? null, gradients: grad?.terms }, ctx);
     let profileMs = 0;
     let profileFrames = 0;
     while (decision.profile && policy.profiled) {
@@ -85,7 +97,7 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
     }
     if (decision.adaptation) trace.adaptationDelaysS.push((decision.adaptation.applyFromSeq - decision.adaptation.contentSeq) * segS);
     else if (grad) trace.adaptationDelaysS.push(segS);
-    trace.rows.push({ seq, setting, knobVersion: version, outcome, probeMs: grad?.probeMs ?? 0, gradMs: grad?.gradMs ?? 0, profileMs, profileFrames });
+    trace.rows.push({ seq, setting, knobVersion: version, outcome, probeMs: grad?.probeMs ?? 0, gradMs: grad?.gradMs ?? 0, profileMs, profileFrames, audit, state: decision.state, terms: grad?.terms, roiMask });
     state = decision.state;
     if (!sameSetting(decision.setting, setting) && seq + 1 < port.segments) {
       version++;

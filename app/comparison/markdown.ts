@@ -25,6 +25,35 @@ function table(rows: readonly SummaryRow[], resource: 'bw' | 'gpu'): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
 }
 
+const fixedCell = (f: { spec: string; kbps: number; f1: number } | null) => (f ? `${f.spec.replace(/^fixed:/, '')} (${num(f.kbps, 1)} kbit/s, F1 ${num(f.f1, 3)})` : '– (none reaches it)');
+const over = (a: number, b: { kbps: number } | null) => (b && b.kbps > 0 ? `${(a / b.kbps).toFixed(2)}×` : '–');
+
+/** Target and budget runs against each camera's fixed choice in hindsight; the calibration score. */
+function constrainedSections(s: Summary): string[] {
+  const out: string[] = [];
+  if (s.targets.length > 0) {
+    out.push('', '## Targets (per camera; bytes include the audits)', '');
+    out.push('| policy | video | F1 | kbit/s | audits | cheapest fixed reaching that F1 | bytes vs it | cheapest fixed reaching the target | bytes vs it |');
+    out.push('|---|---|---|---|---|---|---|---|---|');
+    for (const t of s.targets) {
+      out.push(`| ${t.spec} | ${t.video} | ${num(t.f1, 3)} | ${num(t.kbps, 1)} | ${(100 * t.auditShare).toFixed(1)}% | ${fixedCell(t.fixedAtF1)} | ${over(t.kbps, t.fixedAtF1)} | ${fixedCell(t.fixedAtTarget)} | ${over(t.kbps, t.fixedAtTarget)} |`);
+    }
+  }
+  if (s.budgets.length > 0) {
+    out.push('', '## Budgets (per camera)', '');
+    out.push('| policy | video | kbit/s | vs budget | F1 | most accurate fixed within the budget |');
+    out.push('|---|---|---|---|---|---|');
+    for (const b of s.budgets) out.push(`| ${b.spec} | ${b.video} | ${num(b.kbps, 1)} | ${(b.kbps / b.budgetKbps).toFixed(2)}× | ${num(b.f1, 3)} | ${fixedCell(b.fixedWithin)} |`);
+  }
+  if (s.calibration.length > 0) {
+    out.push('', '## AccGrad calibration (one-step moves of qp, resolution, fps on every probed segment)', '');
+    out.push('| policy | moves | rank correlation (predicted vs realised F1 loss) | mean abs error (F1) | decisions right in hindsight |');
+    out.push('|---|---|---|---|---|');
+    for (const c of s.calibration) out.push(`| ${c.spec} | ${c.score.pairs} | ${num(c.score.rankCorrelation, 2)} | ${num(c.score.meanAbsError, 3)} | ${c.score.signRight === null ? '–' : `${(100 * c.score.signRight).toFixed(0)}%`} |`);
+  }
+  return out;
+}
+
 /**
  * summary.md: the bandwidth table (adaptive runs priced on bytes, named fixed policies and the
  * fixed grid's frontier) and the GPU table (runs priced on frames inferred).
@@ -56,6 +85,7 @@ export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: strin
     const cells = r.perVideo.map((v) => `${num(v.f1, 3)} | ${ratio(r.resource === 'gpu' ? v.framesVsBestFixedAtEqualF1 : v.bytesVsBestFixedAtEqualF1)}`);
     out.push(`| ${r.policy} | ${lambda(r.lambda)} | ${r.resource ?? '–'} | ${cells.join(' | ')} |`);
   }
+  out.push(...constrainedSections(s));
   if (o.plots.length > 0) out.push('', '## Plots', '', ...o.plots.map((p) => `![${p}](${p})`));
   return out.join('\n') + '\n';
 }

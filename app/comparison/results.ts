@@ -28,7 +28,16 @@ export async function videoRunOf(lab: SegmentLab, trace: PolicyTrace<LabOutcome>
     run: {
       video: lab.footage.name,
       durationS: trace.rows.length * segmentSeconds,
-      segments: trace.rows.map((r) => ({ seq: r.seq, setting: r.setting, bytes: r.outcome.bytes, frames: r.outcome.frames, slots: r.outcome.slots, f1: r.outcome.f1 })),
+      // A policy's audits are part of what it costs: their bytes and frames count as its own.
+      segments: trace.rows.map((r) => ({
+        seq: r.seq,
+        setting: r.setting,
+        bytes: r.outcome.bytes + (r.audit?.bytes ?? 0),
+        frames: r.outcome.frames + (r.audit ? 1 : 0),
+        slots: r.outcome.slots,
+        f1: r.outcome.f1,
+        auditBytes: r.audit?.bytes ?? 0,
+      })),
       map: meanAveragePrecision(predicted, reference, classes),
       overheadMs: trace.rows.reduce((s, r) => s + r.probeMs + r.gradMs + r.profileMs, 0),
       profileFrames: trace.rows.reduce((s, r) => s + r.profileFrames, 0),
@@ -67,6 +76,7 @@ export function benchReport(
       detections: lab.detectionsOfInterest(r.outcome),
       proxy: r.outcome.proxy,
       f1: r.outcome.f1,
+      ...(r.audit ? { auditBytes: r.audit.bytes, auditF1: r.audit.f1 } : {}),
       refBytes: o.refBytes[r.seq] ?? null,
       decodeMs: r.outcome.decodeMs,
       inferMs: r.outcome.inferMs,
@@ -86,6 +96,8 @@ export function benchReport(
       profileMs: trace.rows.reduce((s, r) => s + r.profileMs, 0),
       profileFrames: video.profileFrames,
       adaptationDelaysS: video.adaptationDelaysS,
+      audits: trace.rows.filter((r) => r.audit).map((r) => ({ seq: r.seq, bytes: r.audit!.bytes, f1: r.audit!.f1 })),
+      policyStates: trace.rows.map((r) => ({ seq: r.seq, state: r.state ?? null })),
     },
   };
 }

@@ -13,10 +13,23 @@ import { computeProbe } from '../../workers/ingest/compute-probe.js';
 import type { SegmentOutcome, StreamPort } from './drive.js';
 import type { Footage } from './footage.js';
 import { settingKey } from './grid.js';
+import { keptSlot } from '../../src/knobs/kept-frames.js';
+import { base64ToFloat32, float32ToBase64, type LabCache } from './lab-cache.js';
+
+type StoredOutcome = Omit<LabOutcome, 'data'>;
+interface StoredGradients {
+  terms: import('../../src/adapt/accgrad.js').KnobTerms[];
+  probeMs: number;
+  gradMs: number;
+  proxy: number;
+  saliency: string;
+  refBytes: number;
+}
 
 /** An outcome with what later steps need: the encoded segment and its detections per frame. */
 export interface LabOutcome extends SegmentOutcome {
-  data: Buffer;
+  /** Absent when the outcome came from the disk cache: re-encoded on demand. */
+  data?: Buffer;
   detections: Detection[][];
   decodeMs: number;
 }
@@ -46,6 +59,7 @@ export class SegmentLab {
   constructor(
     private readonly deps: LabDeps,
     readonly footage: Footage,
+    private readonly disk?: LabCache,
   ) {
     this.fit = deps.model.fitSize(footage.width, footage.height);
   }
@@ -53,6 +67,11 @@ export class SegmentLab {
   /** Detections of the classes of interest over a segment's frames (the worker counts the same). */
   detectionsOfInterest(outcome: LabOutcome): number {
     return outcome.detections.reduce((s, ds) => s + ds.filter((d) => this.deps.classes.has(d.cls)).length, 0);
+  }
+
+  /** Waits until every measurement reached the disk cache. */
+  flush(): Promise<void> {
+    return this.disk?.flush() ?? Promise.resolve();
   }
 
   get segments(): number {
@@ -84,7 +103,7 @@ export class SegmentLab {
     const { processor, classes } = this.deps;
     const r = await processor.inferFrames(t.frames, this.fit, this.footage.width, this.footage.height);
     const slots = this.footage.segments[seq].length;
-    return {
+    const outcome: LabOutcome = {
       bytes: t.data.length,
       frames: t.frames.length,
       slots,
@@ -96,6 +115,27 @@ export class SegmentLab {
       data: t.data,
       detections: r.detections,
     };
+    return outcome;
+  }
+
+  /** A measurement the disk cache already holds, as a settled promise. */
+  private fromDisk(key: string): Promise<LabOutcome> | undefined {
+    const stored = this.disk?.get<StoredOutcome>(`o|${key}`);
+    return stored ? Promise.resolve({ ...stored }) : undefined;
+  }
+
+  private remember(key: string, p: Promise<LabOutcome>): void {
+    this.cache.set(key, p);
+    if (!this.disk) return;
+    p.then(({ data: _data, ...stored }) => this.disk!.set(`o|${key}`, stored)).catch(() => undefined);
+  }
+
+  /** The encoded bytes of an outcome, re-encoding the configuration when they came from disk. */
+  private async dataOf(seq: number, setting: KnobSetting, outcome: LabOutcome, roiMask?: string): Promise<Buffer> {
+    if (outcome.data) return outcome.data;
+    const [t] = await this.transcode(seq, [setting], setting.roi > 0 ? roiMask : undefined);
+    outcome.data = t.data;
+    return t.data;
   }
 
   /** The reference configuration's outcome: its detections are the ground truth. */
@@ -107,20 +147,25 @@ export class SegmentLab {
   async evaluateMany(seq: number, settings: KnobSetting[], roiMask?: string): Promise<LabOutcome[]> {
     const ref = referenceSetting(this.deps.spaces);
     const refKey = this.key(seq, ref);
+    for (const s of [ref, ...settings]) {
+      const key = this.key(seq, s, s === ref ? undefined : roiMask);
+      const stored = this.cache.has(key) ? undefined : this.fromDisk(key);
+      if (stored) this.cache.set(key, stored);
+    }
     const missing = settings.filter((s, i) => !this.cache.has(this.key(seq, s, roiMask)) && settings.findIndex((o) => settingKey(o) === settingKey(s)) === i);
     if (!this.cache.has(refKey) && !missing.some((s) => this.key(seq, s, roiMask) === refKey)) missing.unshift(ref);
     if (missing.length > 0) {
       const batch = this.transcode(seq, missing, roiMask);
       // Inference runs one configuration after another; the reference goes first (ground truth).
       const refPromise = this.cache.get(refKey) ?? batch.then((ts) => this.infer(seq, ts[missing.findIndex((s) => this.key(seq, s, roiMask) === refKey)]));
-      this.cache.set(refKey, refPromise);
+      if (!this.cache.has(refKey)) this.remember(refKey, refPromise);
       let chain: Promise<unknown> = refPromise;
       missing.forEach((s, i) => {
         const key = this.key(seq, s, roiMask);
         if (key === refKey) return;
         const p = chain.then(async () => this.infer(seq, (await batch)[i], (await refPromise).detections));
         chain = p;
-        this.cache.set(key, p);
+        this.remember(key, p);
       });
       // A failure belongs to every configuration of the batch; keep it from going unobserved.
       chain.catch(() => undefined);
@@ -130,6 +175,30 @@ export class SegmentLab {
 
   evaluate(seq: number, setting: KnobSetting, roiMask?: string): Promise<LabOutcome> {
     return this.evaluateMany(seq, [setting], roiMask).then((r) => r[0]);
+  }
+
+  /**
+   * The policy's audit, as the ingest and worker do it: the raw frame behind the segment's last
+   * decoded frame, encoded alone at reference quality (its bytes are the audit's cost), against
+   * the segment's detections on that frame. The reference encode's detections of that slot
+   * stand for the audit frame's (the same frame at the same QP).
+   */
+  async audit(seq: number, outcome: LabOutcome): Promise<{ f1: number; bytes: number }> {
+    const { media, analysisFps, spaces, classes, model } = this.deps;
+    const { width, height } = this.footage;
+    const slots = this.footage.segments[seq].length;
+    const last = Math.max(0, outcome.detections.length - 1);
+    const slot = keptSlot(last, Math.max(1, outcome.detections.length), slots);
+    const key = `a|${seq}|${slot}`;
+    let bytes = this.disk?.get<number>(key);
+    if (bytes === undefined) {
+      const [data] = await media.encodeMany([this.footage.segments[seq][slot]], analysisFps, [encodeSettings(encodedKnobs(referenceSetting(spaces), width, height), width, height)]);
+      bytes = data.length;
+      this.disk?.set(key, bytes);
+    }
+    const ref = await this.reference(seq);
+    const f1 = segmentF1([outcome.detections[last] ?? []], [ref.detections[slot] ?? []], classes, model.decisionThreshold);
+    return { f1, bytes };
   }
 
   /** A policy's view of this video; `refEvery` re-measures the reference size as the ingest does. */
@@ -145,12 +214,19 @@ export class SegmentLab {
       region: (outcome, saliency) => encodeRoiMask(regionOfInterest(outcome.detections, this.deps.classes, width, height, saliency)),
       gradients: async (seq, setting, outcome, opts = {}) => {
         if (probes++ % refEvery === 0) refBytes = undefined;
+        const gKey = `g|${seq}|${settingKey(setting)}|${opts.roiMask ?? ''}|${(opts.knobs ?? []).join('+')}`;
+        const stored = this.disk?.get<StoredGradients>(gKey);
+        if (stored) {
+          refBytes = stored.refBytes;
+          return { terms: stored.terms, probeMs: stored.probeMs, gradMs: stored.gradMs, proxy: stored.proxy, saliency: base64ToFloat32(stored.saliency) };
+        }
+        const data = await this.dataOf(seq, setting, outcome, opts.roiMask);
         const { probe, ms } = await computeProbe(media, {
           seq,
           frames: this.footage.segments[seq],
           inputFps: analysisFps,
           current: encodedKnobs(setting, width, height, opts.roiMask),
-          currentData: outcome.data,
+          currentData: data,
           spaces,
           sourceWidth: width,
           sourceHeight: height,
@@ -160,14 +236,17 @@ export class SegmentLab {
         });
         refBytes = probe.refBytes;
         // The worker samples the segment's last frame as it decoded it.
-        const [frames] = await media.decodeMany([outcome.data], { width: this.fit.width, height: this.fit.height });
+        const [frames] = await media.decodeMany([data], { width: this.fit.width, height: this.fit.height });
         // As the worker: the mask comes from the frame before the sampled one, and the fused run
         // stands in for the sampled frame's forward, so only the excess counts as gradient time.
         const last = frames.length - 1;
         const g = await processor.sampleGradient(frames[last], outcome.detections[Math.max(0, last - 1)], this.fit, probe);
         const forwardMs = outcome.inferMs / Math.max(1, outcome.frames);
-        return { terms: g.terms, probeMs: ms, gradMs: last > 0 ? Math.max(0, g.ms - forwardMs) : g.ms, proxy: g.proxy, saliency: g.saliency };
+        const result = { terms: g.terms, probeMs: ms, gradMs: last > 0 ? Math.max(0, g.ms - forwardMs) : g.ms, proxy: g.proxy, saliency: g.saliency };
+        this.disk?.set(gKey, { ...result, saliency: float32ToBase64(g.saliency), refBytes: probe.refBytes } satisfies StoredGradients);
+        return result;
       },
+      audit: (seq, outcome) => this.audit(seq, outcome),
       profile: async (request: ProfileRequest) => {
         const [ref, ...rs] = await this.evaluateMany(request.seq, [referenceSetting(spaces), ...request.settings]);
         const results = request.settings.map((setting, i) => ({ setting, bytes: rs[i].bytes, frames: rs[i].frames, f1: rs[i].f1 }));

@@ -78,6 +78,12 @@ export function expandRuns(policies: string[], lambdas: Partial<Record<AdaptiveF
     }
     if (!(ADAPTIVE as readonly string[]).includes(head)) throw new PolicyError(`unknown bench policy "${item}": expected fixed, fixed:<knob>=<level>,…, ${ADAPTIVE.join(', ')} (each optionally :<param>=<v>,…)`);
     const family = head as AdaptiveFamily;
+    // A target or a budget makes λ the policy's own state: one run, on the resource it names.
+    if (family === 'oneadapt' && /(^|,)(target-f1|budget-kbps)=/.test(params)) {
+      policyFromSpec(item);
+      runs.push({ spec: item, family, lambda: null, resource: /(^|,)resource=gpu/.test(params) ? 'gpu' : 'bw' });
+      continue;
+    }
     if (/(^|,)(lambda|gpu|bw)=/.test(params)) {
       policyFromSpec(item);
       // The last occurrence wins, as in the policies' own parsers.

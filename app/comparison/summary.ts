@@ -2,12 +2,15 @@ import type { KnobSetting } from '../../src/knobs/space.js';
 import { lag1OracleCurve, oracleCurve, type CostKind, type OracleVideo } from './oracle.js';
 import { costRatioAtEqualF1, paretoFrontier, type CurvePoint } from './pareto.js';
 import type { PolicyFamily, Resource } from './specs.js';
+import type { CalibrationScore } from './calibration-score.js';
+import { constrainedRows, type BudgetRow, type TargetRow } from './targets.js';
 
 /** One run on one video, reduced to what the comparison needs. */
 export interface VideoRun {
   video: string;
   durationS: number;
-  segments: { seq: number; setting: KnobSetting; bytes: number; frames: number; slots: number; f1: number }[];
+  /** `bytes` and `frames` include the policy's audits; `auditBytes` is their share. */
+  segments: { seq: number; setting: KnobSetting; bytes: number; frames: number; slots: number; f1: number; auditBytes?: number }[];
   map: number;
   /** Milliseconds of work beyond encode and inference: probe + gradient, or profiling. */
   overheadMs: number;
@@ -64,6 +67,11 @@ export interface Curves {
 }
 
 export interface Summary {
+  /** Target and budget runs per camera against hindsight's fixed choice (see targets.ts). */
+  targets: TargetRow[];
+  budgets: BudgetRow[];
+  /** Per gradient run: how well its per-knob predictions matched one-step moves. */
+  calibration: { spec: string; score: CalibrationScore }[];
   videos: { name: string; path: string; segments: number; durationS: number; referenceKbps: number }[];
   gridSize: number;
   rows: SummaryRow[];
@@ -143,7 +151,7 @@ function ratios<P extends 'bytes' | 'frames'>(prefix: P, cost: number, f1: numbe
  * the fleet view); `perVideo` against each video's own best fixed configuration in hindsight.
  * Runs must list the grid's reference run first among grid runs.
  */
-export function summarize(runs: readonly RunResult[], videos: Summary['videos']): Summary {
+export function summarize(runs: readonly RunResult[], videos: Summary['videos'], calibration: Summary['calibration'] = []): Summary {
   const curves: Record<Resource, Curves> = { bw: curvesFor(runs, 'bw'), gpu: curvesFor(runs, 'gpu') };
   const grid = runs.filter((x) => x.grid);
   const perVideoFrontiers: Summary['perVideoFrontiers'] = {};
@@ -186,5 +194,5 @@ export function summarize(runs: readonly RunResult[], videos: Summary['videos'])
       }),
     };
   });
-  return { videos, gridSize: grid.length, rows, curves, perVideoFrontiers };
+  return { videos, gridSize: grid.length, rows, curves, perVideoFrontiers, ...constrainedRows(runs), calibration };
 }

@@ -1,8 +1,10 @@
 import { KNOB_NAMES, type KnobName } from '../knobs/space.js';
 import { X_MIN, settingFromState, type KnobState } from '../knobs/state.js';
-import { knobGradient, type GradientWeights } from './accgrad.js';
+import { knobGradient, type GradientWeights, type KnobTerms } from './accgrad.js';
 import { adamStep, ZERO_MOMENTS, type AdamConfig, type AdamMoments } from './adam.js';
-import type { Policy } from './policy.js';
+import { CALIBRATION_PRIOR, calibrate, lossPerRec, type Calibration } from './calibration.js';
+import { budgetError, priceStep, targetError } from './price.js';
+import type { Policy, SegmentFeedback } from './policy.js';
 import { PolicyError } from './policy-error.js';
 
 export interface OneAdaptParams extends GradientWeights, AdamConfig {
@@ -10,7 +12,31 @@ export interface OneAdaptParams extends GradientWeights, AdamConfig {
   knobs: KnobName[];
   /** Initial x of every adapting knob (1 = reference quality, as in the paper). */
   start: number;
+  /** Target mode: keep the audited F1 at this value for the least cost (λ becomes state). */
+  targetF1?: number;
+  /** Budget mode: keep the stream's bitrate (kbit/s) within this budget for the most accuracy. */
+  budgetKbps?: number;
+  /** What target mode saves: bytes (`bw`) or frames inferred (`gpu`). */
+  resource: 'bw' | 'gpu';
+  /** Target mode's audits: after the two early ones, one every this many segments. */
+  auditEvery: number;
 }
+
+/**
+ * Where a stream in target or budget mode starts: QP one third down its ladder (28 on the
+ * default one), every other knob at its reference. Frame rate and region of interest are the
+ * knobs whose damage depends most on the scene (motion, where objects are), so they start
+ * safe and move only on the stream's own gradient.
+ */
+export const CONSTRAINED_START = 0.7;
+/**
+ * Target and budget modes measure the accuracy term in F1 (calibrated): a net gradient well
+ * below this many F1 per ladder moves x in proportion instead of a whole Adam step, so a
+ * knob whose saving and damage balance does not jitter across a level.
+ */
+export const CONSTRAINED_EPS = 0.02;
+/** Target mode's early audits (segments), before one every `auditEvery`. */
+export const EARLY_AUDITS = [2, 6];
 
 /** Defaults tuned on the shared footage (README: "Tuning adaptation"). */
 export const ONEADAPT_DEFAULTS: OneAdaptParams = {
@@ -23,6 +49,8 @@ export const ONEADAPT_DEFAULTS: OneAdaptParams = {
   eps: 1e-8,
   knobs: ['qp', 'resolution', 'fps', 'roi'],
   start: 1,
+  resource: 'bw',
+  auditEvery: 24,
 };
 
 export interface OneAdaptState {
@@ -30,9 +58,17 @@ export interface OneAdaptState {
   moments: Record<KnobName, AdamMoments>;
   /** Last gradient per knob, for reports and debugging. */
   lastGrad: Partial<Record<KnobName, number>>;
+  /** Target and budget modes: log of the price λ, adjusted online. */
+  logLambda?: number;
+  /** Target mode: the audits' scale of rec → F1 lost. */
+  calibration?: Calibration;
+  /** Target mode: F1 predicted for the last probed segment. */
+  predictedF1?: number;
+  /** Budget mode: exponentially averaged kbit/s of the recent segments. */
+  kbps?: number;
 }
 
-const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs'>> = {
+const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs' | 'resource'>> = {
   wrec: 'wRec',
   lambda: 'lambdaBw',
   bw: 'lambdaBw',
@@ -41,13 +77,16 @@ const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs'>> = {
   beta1: 'beta1',
   beta2: 'beta2',
   start: 'start',
+  'target-f1': 'targetF1',
+  'budget-kbps': 'budgetKbps',
+  'audit-every': 'auditEvery',
 };
 
 /**
  * Where each parameter means something: Adam's moments need β in [0, 1) (β = 1 divides by
  * zero in the bias correction and yields NaN knobs), a step needs lr > 0, x lives in (0, 1].
  */
-const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps'>, { ok: (v: number) => boolean; range: string }> = {
+const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps' | 'resource'>, { ok: (v: number) => boolean; range: string }> = {
   wRec: { ok: (v) => v >= 0, range: '≥ 0' },
   lambdaBw: { ok: (v) => v >= 0, range: '≥ 0' },
   lambdaGpu: { ok: (v) => v >= 0, range: '≥ 0' },
@@ -55,13 +94,23 @@ const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps'>, { ok: (v
   beta1: { ok: (v) => v >= 0 && v < 1, range: 'in [0, 1)' },
   beta2: { ok: (v) => v >= 0 && v < 1, range: 'in [0, 1)' },
   start: { ok: (v) => v > 0 && v <= 1, range: 'in (0, 1]' },
+  targetF1: { ok: (v) => v > 0 && v < 1, range: 'in (0, 1)' },
+  budgetKbps: { ok: (v) => v > 0, range: '> 0' },
+  auditEvery: { ok: (v) => Number.isInteger(v) && v >= 1, range: 'a whole number ≥ 1' },
 };
 
 /** `lambda=2e-3,lr=0.3,knobs=qp+resolution` → parameters over the defaults. */
 export function parseOneAdaptParams(text: string): OneAdaptParams {
   const p: OneAdaptParams = { ...ONEADAPT_DEFAULTS, knobs: [...ONEADAPT_DEFAULTS.knobs] };
+  let startGiven = false;
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [key, value] = part.split('=');
+    if (key === 'resource') {
+      if (value !== 'bw' && value !== 'gpu') throw new PolicyError(`bad oneadapt parameter "${part}": resource is bw or gpu`);
+      p.resource = value;
+      continue;
+    }
+    if (key === 'start') startGiven = true;
     if (key === 'knobs') {
       const ks = (value ?? '').split('+').filter(Boolean);
       const bad = ks.filter((k) => !KNOB_NAMES.includes(k as KnobName));
@@ -78,7 +127,58 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
     if (!range.ok(v)) throw new PolicyError(`bad oneadapt parameter "${part}": ${key} must be ${range.range}`);
     p[field] = v;
   }
+  if (p.targetF1 !== undefined && p.budgetKbps !== undefined) throw new PolicyError('bad oneadapt parameters: target-f1 and budget-kbps are two different modes; give one');
+  if ((p.targetF1 !== undefined || p.budgetKbps !== undefined) && !startGiven) p.start = CONSTRAINED_START;
+  if (p.targetF1 !== undefined || p.budgetKbps !== undefined) p.eps = Math.max(p.eps, CONSTRAINED_EPS);
   return p;
+}
+
+/** Target mode's audit schedule: two early audits, then one every `auditEvery` segments. */
+export function targetAuditDue(seq: number, auditEvery: number): boolean {
+  const last = EARLY_AUDITS[EARLY_AUDITS.length - 1];
+  return EARLY_AUDITS.includes(seq) || (seq > last && (seq - last) % auditEvery === 0);
+}
+
+/** Nothing of interest where the DNN looked: no saliency, so no accuracy term at all. */
+function emptyScene(gradients: readonly KnobTerms[]): boolean {
+  return gradients.every((t) => t.recHq === 0 && t.recLq === 0);
+}
+
+/**
+ * The weights of one step. λ mode: the parameters. Target mode: the accuracy term in F1 units
+ * (calibrated rec) against the current price of the chosen resource. Budget mode: bytes priced
+ * at the current λ against the calibrated accuracy term.
+ */
+function weightsOf(params: OneAdaptParams, state: OneAdaptState): GradientWeights {
+  if (params.targetF1 === undefined && params.budgetKbps === undefined) return params;
+  const c = lossPerRec(state.calibration ?? CALIBRATION_PRIOR);
+  const lambda = Math.exp(state.logLambda ?? Math.log(params.lambdaBw));
+  const gpu = params.targetF1 !== undefined && params.resource === 'gpu';
+  return { wRec: c, lambdaBw: gpu ? 0 : lambda, lambdaGpu: gpu ? lambda : 0 };
+}
+
+/**
+ * Target and budget modes: update the calibration from an audit, then move the price so that
+ * the constraint holds — on the F1 predicted for this segment (target) or on its bitrate
+ * (budget, averaged over the last few segments so that one keyframe-heavy segment is not a trend).
+ */
+function updatePrice(params: OneAdaptParams, state: OneAdaptState, fb: SegmentFeedback, gradients: readonly KnobTerms[], segmentSeconds: number): OneAdaptState {
+  const next = { ...state, logLambda: state.logLambda ?? Math.log(params.lambdaBw) };
+  if (params.targetF1 !== undefined) {
+    const rec = gradients[0]?.recHq ?? 0;
+    let calibration = state.calibration ?? CALIBRATION_PRIOR;
+    if (typeof fb.auditF1 === 'number' && targetAuditDue(fb.seq, params.auditEvery)) calibration = calibrate(calibration, fb.auditF1, rec);
+    const loss = lossPerRec(calibration) * rec;
+    next.calibration = calibration;
+    next.predictedF1 = 1 - loss;
+    // The price of the resource rises while the predicted loss has room (go cheaper).
+    next.logLambda = priceStep(next.logLambda, targetError(loss, 1 - params.targetF1));
+  } else if (params.budgetKbps !== undefined) {
+    const kbps = (fb.bytes * 8) / 1000 / segmentSeconds;
+    next.kbps = state.kbps === undefined ? kbps : 0.5 * state.kbps + 0.5 * kbps;
+    next.logLambda = priceStep(next.logLambda, budgetError(Math.max(kbps, next.kbps), params.budgetKbps));
+  }
+  return next;
 }
 
 /**
@@ -86,8 +186,12 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
  * −AccGrad + resource gradient; the discretised state is the next segment's setting.
  */
 export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec = ''): Policy<OneAdaptState> {
+  const constrained = params.targetF1 !== undefined || params.budgetKbps !== undefined;
+  // λ mode starts every adapting knob at `start` (the paper: the reference); the constrained
+  // modes start QP there and the other knobs at their reference (CONSTRAINED_START).
+  const startOf = (k: KnobName) => (!params.knobs.includes(k) ? 1 : constrained && k !== 'qp' ? 1 : Math.min(1, Math.max(X_MIN, params.start)));
   const init = (): OneAdaptState => ({
-    x: Object.fromEntries(KNOB_NAMES.map((k) => [k, params.knobs.includes(k) ? Math.min(1, Math.max(X_MIN, params.start)) : 1])) as KnobState,
+    x: Object.fromEntries(KNOB_NAMES.map((k) => [k, startOf(k)])) as KnobState,
     moments: Object.fromEntries(KNOB_NAMES.map((k) => [k, ZERO_MOMENTS])) as Record<KnobName, AdamMoments>,
     lastGrad: {},
   });
@@ -99,13 +203,19 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
       const state = init();
       return { state, setting: settingFromState(state.x, ctx.spaces) };
     },
+    ...(params.targetF1 !== undefined ? { auditDue: (seq: number) => targetAuditDue(seq, params.auditEvery) } : {}),
     step: (state, fb, ctx) => {
       if (!fb.gradients || fb.gradients.length === 0 || fb.error) return { state, setting: settingFromState(state.x, ctx.spaces) };
-      const next: OneAdaptState = { x: { ...state.x }, moments: { ...state.moments }, lastGrad: {} };
+      // An empty scene holds the last busy operating point: going cheaper on nothing would
+      // bet the first object to appear on the cheapest knobs (docs/adaptation.md).
+      if (emptyScene(fb.gradients)) return { state, setting: settingFromState(state.x, ctx.spaces) };
+      const priced = updatePrice(params, state, fb, fb.gradients, ctx.segmentSeconds ?? 1);
+      const weights = weightsOf(params, priced);
+      const next: OneAdaptState = { ...priced, x: { ...state.x }, moments: { ...state.moments }, lastGrad: {} };
       for (const terms of fb.gradients) {
         const knob = terms.knob as KnobName;
         if (!params.knobs.includes(knob)) continue;
-        const g = knobGradient(terms, ctx.spaces[knob].length, params);
+        const g = knobGradient(terms, ctx.spaces[knob].length, weights);
         const { delta, moments } = adamStep(state.moments[knob] ?? ZERO_MOMENTS, g, params);
         next.moments[knob] = moments;
         next.x[knob] = Math.min(1, Math.max(X_MIN, (state.x[knob] ?? 1) + delta));

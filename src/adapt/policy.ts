@@ -9,6 +9,11 @@ export interface SegmentFeedback {
   frames: number;
   proxy: number;
   f1: number | null;
+  /**
+   * The policy's own audit (segments its `auditDue` names): F1 of the segment's sampled frame
+   * against a reference-quality copy of it, whose bytes are charged to the stream.
+   */
+  auditF1?: number | null;
   /** AccGrad terms per knob (probed segments only). */
   gradients?: KnobTerms[];
   /** Set when the segment failed; policies should not learn from it. */
@@ -56,6 +61,11 @@ export interface Policy<S = unknown> {
   readonly needsGradients?: boolean;
   /** The knobs whose cheaper variant the probe must encode (default: every knob). */
   readonly probedKnobs?: readonly KnobName[];
+  /**
+   * Segments whose sampled frame the ingest also sends at reference quality for the policy's
+   * audit (a pure function of seq, so that the ingest and the policy agree without talking).
+   */
+  auditDue?(seq: number): boolean;
   initial(ctx: PolicyContext): PolicyDecision<S>;
   step(state: S, feedback: SegmentFeedback, ctx: PolicyContext): PolicyDecision<S>;
   /** Takes a ProfileResponse to the last decision's `profile`; may ask for another round. */

@@ -11,6 +11,10 @@ export interface SegmentJob {
   /** Reference-quality encode of the same frames, present on accuracy-audit segments. */
   auditKey?: string;
   auditBytes?: number;
+  /** The policy's audit: the segment's sampled frame (analysis slot `frameAuditSlot`) alone at reference quality. */
+  frameAuditKey?: string;
+  frameAuditBytes?: number;
+  frameAuditSlot?: number;
   /** The InputGrad probe (adapt/inputgrad-probe) uploaded beside the segment, when probed. */
   probeKey?: string;
   knobs: EncodedKnobs;
@@ -32,6 +36,9 @@ export const segmentJobSchema = z.object({
   segmentKey: z.string().min(1),
   auditKey: z.string().min(1).optional(),
   auditBytes: z.number().int().min(0).optional(),
+  frameAuditKey: z.string().min(1).optional(),
+  frameAuditBytes: z.number().int().min(0).optional(),
+  frameAuditSlot: z.number().int().min(0).optional(),
   probeKey: z.string().min(1).optional(),
   knobs: encodedKnobsSchema,
   knobVersion: z.number().int().min(0),

@@ -26,6 +26,10 @@ export interface ResultJob {
   f1: number | null;
   /** Bytes of the reference encode, on audit segments. */
   refBytes?: number | null;
+  /** The policy's audit: F1 of the sampled frame against its reference-quality copy. */
+  auditF1?: number | null;
+  /** Bytes the policy's audit sent (charged to the stream as its own). */
+  auditBytes?: number;
   /** The segment's AccGrad terms per knob, when it was probed. */
   gradients?: KnobTerms[];
   /** Where the segment's objects of interest were (knobs/roi wire form, source macroblocks). */
@@ -52,6 +56,8 @@ export const resultJobSchema = z.object({
   probeMs: z.number().min(0),
   f1: z.number().min(0).max(1).nullable(),
   refBytes: z.number().int().min(0).nullable().optional(),
+  auditF1: z.number().min(0).max(1).nullable().optional(),
+  auditBytes: z.number().int().min(0).optional(),
   gradients: z.array(knobTermsSchema).optional(),
   roiMask: z.string().max(100_000).optional(),
   resultKey: z.string().optional(),
@@ -59,6 +65,17 @@ export const resultJobSchema = z.object({
 }) satisfies z.ZodType<ResultJob>;
 
 /** What a result repeats of its segment job, as it came from the ingest. */
-export function fromSegmentJob(job: SegmentJob): Pick<ResultJob, 'streamId' | 'seq' | 'knobs' | 'knobVersion' | 'bytes' | 'slots' | 'encodeMs' | 'probeMs'> {
-  return { streamId: job.streamId, seq: job.seq, knobs: job.knobs, knobVersion: job.knobVersion, bytes: job.bytes, slots: job.slots, encodeMs: job.encodeMs, probeMs: job.probeMs };
+export function fromSegmentJob(job: SegmentJob): Pick<ResultJob, 'streamId' | 'seq' | 'knobs' | 'knobVersion' | 'bytes' | 'slots' | 'encodeMs' | 'probeMs' | 'auditBytes'> {
+  return {
+    streamId: job.streamId,
+    seq: job.seq,
+    knobs: job.knobs,
+    knobVersion: job.knobVersion,
+    bytes: job.bytes,
+    slots: job.slots,
+    encodeMs: job.encodeMs,
+    probeMs: job.probeMs,
+    // An audit that was sent is paid for, whether or not the segment could be analysed.
+    ...(job.frameAuditBytes !== undefined ? { auditBytes: job.frameAuditBytes } : {}),
+  };
 }

@@ -7,6 +7,7 @@ import { resultJobSchema, type ResultJob } from './segment-result.js';
 const KEPT = {
   seq: true, knobVersion: true, bytes: true, frames: true, slots: true, detections: true, proxy: true, f1: true,
   decodeMs: true, inferMs: true, gradMs: true, encodeMs: true, probeMs: true, gradients: true, error: true,
+  auditF1: true, auditBytes: true,
 } as const;
 
 /**
@@ -37,6 +38,7 @@ export function rowOf(r: ResultJob): SegmentRow {
     gradMs: r.gradMs,
     encodeMs: r.encodeMs,
     probeMs: r.probeMs,
+    ...(r.auditBytes !== undefined ? { auditBytes: r.auditBytes, auditF1: r.auditF1 ?? null } : {}),
     ...(r.gradients ? { gradients: r.gradients } : {}),
     ...(r.error ? { error: r.error } : {}),
   };

@@ -12,7 +12,11 @@ export interface Report {
   totals: {
     /** Seconds of video covered. */
     durationS: number;
+    /** Everything the stream sent: its segments and the policy's audits. */
     bytes: number;
+    /** The policy's audits' share of `bytes` (frames at reference quality). */
+    auditBytes: number;
+    /** Frames inferred, the audits' included. */
     framesInferred: number;
     inferMs: number;
     gradMs: number;
@@ -51,8 +55,9 @@ export function buildReport(input: {
     segments: rows.length,
     totals: {
       durationS: sum((r) => r.slots) / input.analysisFps,
-      bytes: sum((r) => r.bytes),
-      framesInferred: sum((r) => r.frames),
+      bytes: sum((r) => r.bytes + (r.auditBytes ?? 0)),
+      auditBytes: sum((r) => r.auditBytes ?? 0),
+      framesInferred: sum((r) => r.frames + (r.auditBytes !== undefined ? 1 : 0)),
       inferMs: sum((r) => r.inferMs),
       gradMs: sum((r) => r.gradMs),
       probeEncodeMs: sum((r) => r.probeMs),
@@ -72,7 +77,7 @@ export function buildReport(input: {
 
 /** A fixed-width summary table for the terminal. */
 export function summaryTable(reports: Report[]): string {
-  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'vs ref', 'frames', 'F1', 'infer ms/frame', 'grad/infer', 'probe/encode', 'failed'];
+  const head = ['video', 'policy', 'segments', 'KiB', 'kbit/s', 'vs ref', 'audits', 'frames', 'F1', 'infer ms/frame', 'grad/infer', 'probe/encode', 'failed'];
   const lines = reports.map((r) => {
     return [
       r.video.split('/').pop() ?? r.video,
@@ -81,6 +86,7 @@ export function summaryTable(reports: Report[]): string {
       (r.totals.bytes / 1024).toFixed(1),
       ((r.totals.bytes * 8) / 1000 / Math.max(r.totals.durationS, 1e-9)).toFixed(1),
       r.reference.bytes && r.reference.segments === r.segments ? `${(r.totals.bytes / r.reference.bytes).toFixed(3)}x` : '-',
+      r.totals.auditBytes > 0 ? `${((100 * r.totals.auditBytes) / Math.max(1, r.totals.bytes)).toFixed(1)}%` : '-',
       String(r.totals.framesInferred),
       r.totals.f1 === null ? '-' : r.totals.f1.toFixed(3),
       (r.totals.inferMs / Math.max(1, r.totals.framesInferred)).toFixed(1),

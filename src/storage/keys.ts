@@ -40,13 +40,18 @@ export function auditKey(streamId: string, seq: number): string {
   return `${streamPrefix(streamId)}audit/${padSeq(seq)}.mp4`;
 }
 
-const EXTENSIONS = { segments: 'mp4', probes: 'json', results: 'jsonl', audit: 'mp4' } as const;
+/** The policy's audit: one frame of the segment at reference quality (charged to the stream). */
+export function frameAuditKey(streamId: string, seq: number): string {
+  return `${streamPrefix(streamId)}frame-audit/${padSeq(seq)}.mp4`;
+}
+
+const EXTENSIONS = { segments: 'mp4', probes: 'json', results: 'jsonl', audit: 'mp4', 'frame-audit': 'mp4' } as const;
 
 export type StreamObjectKind = keyof typeof EXTENSIONS;
 
 /** Reads a key of the layout back into its parts; undefined for keys outside it. */
 export function parseStreamKey(key: string): { streamId: string; kind: StreamObjectKind; seq: number } | undefined {
-  const match = /^streams\/([^/]+)\/(segments|probes|results|audit)\/(\d+)\.(\w+)$/.exec(key);
+  const match = /^streams\/([^/]+)\/(segments|probes|results|audit|frame-audit)\/(\d+)\.(\w+)$/.exec(key);
   if (!match) return undefined;
   const [, streamId, kind, seq, ext] = match;
   if (ext !== EXTENSIONS[kind as StreamObjectKind]) return undefined;

@@ -32,7 +32,7 @@ export class Coordinator {
     if (!meta) throw new UnknownStreamError(`result for unknown stream "${result.streamId}"`);
     await this.streams.recordRow(result.streamId, result.seq, rowOf(result));
     const policy = policyFromSpec(meta.policy);
-    const ctx: PolicyContext = { spaces: meta.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight };
+    const ctx: PolicyContext = { spaces: meta.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight, segmentSeconds: meta.segmentSeconds };
     const feedback: SegmentFeedback = {
       seq: result.seq,
       setting: { qp: result.knobs.qp, resolution: result.knobs.resolution, fps: result.knobs.fps, roi: result.knobs.roi },
@@ -40,6 +40,7 @@ export class Coordinator {
       frames: result.frames,
       proxy: result.proxy,
       f1: result.f1,
+      auditF1: result.auditF1 ?? null,
       gradients: result.gradients,
       error: result.error,
     };

@@ -16,6 +16,7 @@ import type { SegmentJob } from '../../src/records/segment-job.js';
 import { resultsKey } from '../../src/storage/keys.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { PermanentError } from '../../src/errors.js';
+import { keptSlot } from '../../src/knobs/kept-frames.js';
 
 /** Input that no retry can fix (corrupt or missing segment): the job fails with this reason. */
 export class BadSegmentError extends PermanentError {
@@ -123,6 +124,20 @@ export class SegmentProcessor {
     return { terms: knobTerms(probe, s.data), ms: r.ms, proxy: r.outputs[PROXY_NAME].data[0], detections, saliency: s.data };
   }
 
+  /**
+   * The policy's audit: the sampled frame at reference quality against the segment's own
+   * detections on it. A frame that is not the one the segment kept there (another frame-rate
+   * rule) measures nothing: null, and the policy learns nothing from it.
+   */
+  private async frameAudit(job: SegmentJob, fit: FitSize, detections: Detection[][]): Promise<number | null> {
+    const { model, classes } = this.deps;
+    const last = detections.length - 1;
+    if (last < 0 || job.frameAuditSlot !== keptSlot(last, detections.length, job.slots)) return null;
+    const [frame] = await this.decode(job.frameAuditKey!, fit, 1);
+    const ref = await this.inferFrames([frame], fit, job.sourceWidth, job.sourceHeight);
+    return segmentF1([detections[last]], ref.detections, classes, model.decisionThreshold);
+  }
+
   private async probe(key: string): Promise<Probe> {
     const raw = await this.deps.store.getIfExists(key);
     if (raw === undefined) throw new BadSegmentError(`probe object missing: ${key}`);
@@ -169,6 +184,8 @@ export class SegmentProcessor {
       f1 = segmentF1(main.detections, ref.detections, classes, model.decisionThreshold);
     }
 
+    const audit = job.frameAuditKey ? await this.frameAudit(job, fit, main.detections) : undefined;
+
     const key = resultsKey(job.streamId, job.seq);
     const lines = main.detections.map((ds, frame) =>
       JSON.stringify({ frame, detections: ds.map((d) => ({ cls: d.cls, label: model.classNames[d.cls], score: +d.score.toFixed(4), box: d.box.map((v) => +v.toFixed(1)) })) }),
@@ -187,6 +204,7 @@ export class SegmentProcessor {
       gradMs,
       f1,
       refBytes: job.auditKey ? (job.auditBytes ?? null) : null,
+      ...(audit !== undefined ? { auditF1: audit } : {}),
       gradients: gradient?.terms,
       roiMask,
       resultKey: key,

@@ -6,7 +6,8 @@ import { isUrl } from '../../src/media/media-info.js';
 import type { JobSink } from '../../src/queue/job-sinks.js';
 import type { SegmentJob } from '../../src/records/segment-job.js';
 import { IngestFencedError, type StreamRegister } from '../../src/queue/stream-register.js';
-import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
+import { auditKey, frameAuditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
+import { keptSlot } from '../../src/knobs/kept-frames.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { computeProbe } from './compute-probe.js';
 import type { IngestPlan } from './stream-options.js';
@@ -101,19 +102,31 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
       audit = { key: auditKey(opts.streamId, seq), bytes: ref.data.length };
       await deps.store.put(audit.key, ref.data, 'video/mp4');
     }
+    const segmentFrames = Math.max(1, Math.round((frames.length * k.fps) / opts.analysisFps));
+    // The policy's audit re-sends the frame the worker samples (the segment's last kept one).
+    let frameAudit: { key: string; bytes: number; slot: number } | undefined;
+    if (opts.policyAuditDue?.(seq) && frames.length === slots) {
+      const slot = keptSlot(segmentFrames - 1, segmentFrames, slots);
+      const ref = await deps.media.encodeFrames([frames[slot]], opts.analysisFps, { qp: reference.qp, width: reference.width, height: reference.height, fps: opts.analysisFps });
+      frameAudit = { key: frameAuditKey(opts.streamId, seq), bytes: ref.data.length, slot };
+      await deps.store.put(frameAudit.key, ref.data, 'video/mp4');
+    }
     const job: SegmentJob = {
       streamId: opts.streamId,
       seq,
       segmentKey: key,
       auditKey: audit?.key,
       auditBytes: audit?.bytes,
+      frameAuditKey: frameAudit?.key,
+      frameAuditBytes: frameAudit?.bytes,
+      frameAuditSlot: frameAudit?.slot,
       probeKey: probe?.key,
       knobs: k,
       knobVersion: update.version,
       sourceWidth: opts.sourceWidth,
       sourceHeight: opts.sourceHeight,
       slots: frames.length,
-      frames: Math.max(1, Math.round((frames.length * k.fps) / opts.analysisFps)),
+      frames: segmentFrames,
       bytes: encoded.data.length,
       encodeMs: encoded.ms,
       probeMs: probe?.ms ?? 0,
@@ -122,7 +135,7 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
     if (!(await deps.streams.markEnqueued(opts.streamId, seq, owner))) throw new IngestFencedError(`stream "${opts.streamId}": another ingest took it over after segment ${seq}`);
     summary.segments++;
     summary.encodeMs += encoded.ms;
-    summary.bytes += encoded.data.length;
+    summary.bytes += encoded.data.length + (frameAudit?.bytes ?? 0);
   };
 
   let buffer: RawFrame[] = [];

@@ -1,0 +1,38 @@
+/**
+ * Turns the saliency-weighted distortion `rec` (what AccGrad measures on every probed segment)
+ * into F1 lost against the reference (what a user states a target in): loss ≈ c · rec, with c
+ * estimated per stream from the policy's audits as a ratio of exponentially forgotten sums.
+ * The first-order bound behind `rec` ranks knobs well but its scale differs per camera; one
+ * audit at the operating point fixes the scale there, which is where the controller needs it.
+ */
+export interface Calibration {
+  /** Σ (1 − F1) over audits, forgotten geometrically. */
+  lost: number;
+  /** Σ rec over the same audits. */
+  rec: number;
+  audits: number;
+}
+
+/**
+ * Before any audit: c = 2 (about 0.04 F1 lost at rec 0.02, a QP-36-like distortion on the
+ * shared clips), weighted as one audit, so the first real audit moves it half way.
+ */
+export const CALIBRATION_PRIOR: Calibration = { lost: 0.04, rec: 0.02, audits: 0 };
+
+/** Per audit, older audits count this much less (the scene and operating point drift). */
+export const CALIBRATION_FORGET = 0.7;
+
+/** F1 lost per unit of rec. */
+export function lossPerRec(c: Calibration): number {
+  return c.rec > 0 ? c.lost / c.rec : CALIBRATION_PRIOR.lost / CALIBRATION_PRIOR.rec;
+}
+
+/**
+ * One audit: F1 of the audited frame against its reference-quality copy, and rec of the same
+ * frame as encoded. An audit of a frame nothing of interest was seen on (rec 0) says nothing
+ * about the scale and is skipped.
+ */
+export function calibrate(c: Calibration, f1: number, rec: number, forget = CALIBRATION_FORGET): Calibration {
+  if (!(rec > 0) || !Number.isFinite(f1)) return c;
+  return { lost: forget * c.lost + (1 - Math.min(1, Math.max(0, f1))), rec: forget * c.rec + rec, audits: c.audits + 1 };
+}

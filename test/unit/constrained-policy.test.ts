@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { KnobTerms } from '../../src/adapt/accgrad.js';
+import { CALIBRATION_PRIOR, calibrate, lossPerRec } from '../../src/adapt/calibration.js';
+import { oneAdaptPolicy, parseOneAdaptParams, targetAuditDue, type OneAdaptState } from '../../src/adapt/oneadapt-policy.js';
+import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
+import { policyFromSpec } from '../../src/adapt/policies.js';
+import { budgetError, priceStep, PRICE_DEFAULTS, targetError } from '../../src/adapt/price.js';
+import { DEFAULT_SPACES } from '../../src/knobs/space.js';
+
+const ctx: PolicyContext = { spaces: DEFAULT_SPACES, sourceWidth: 320, sourceHeight: 240, segmentSeconds: 1 };
+const QPS = DEFAULT_SPACES.qp;
+
+/**
+ * A hand-made camera with one knob (QP): level i distorts rec(i) = r0·1.6^i where the DNN
+ * looks, loses c·rec(i) F1, and costs 0.7^i of the reference bytes. With c = 3, r0 = 0.005
+ * the cheapest level whose F1 is ≥ 0.9 is level 4 (QP 36, F1 0.902); level 5 gives 0.843.
+ */
+const camera = (c = 3, r0 = 0.005, refBytes = 40_000) => ({
+  rec: (i: number) => r0 * 1.6 ** i,
+  f1: (i: number) => 1 - c * r0 * 1.6 ** i,
+  bytes: (i: number) => refBytes * 0.7 ** i,
+});
+
+function feedbackAt(seq: number, qp: number, cam: ReturnType<typeof camera>, audited: boolean): SegmentFeedback {
+  const i = QPS.indexOf(qp);
+  const j = Math.min(i + 1, QPS.length - 1);
+  const terms: KnobTerms = { knob: 'qp', recHq: cam.rec(i), recLq: cam.rec(j), bwHq: 0.7 ** i, bwLq: 0.7 ** j, gpuHq: 1, gpuLq: 1 };
+  return { seq, setting: { qp, resolution: 1, fps: 10, roi: 0 }, bytes: cam.bytes(i), frames: 10, proxy: 1, f1: null, auditF1: audited ? cam.f1(i) : null, gradients: [terms] };
+}
+
+/** Runs a policy spec over `segments` segments of a camera; returns the QP of every segment. */
+function run(spec: string, cam: ReturnType<typeof camera>, segments: number, roundTrip = false): { qps: number[]; states: OneAdaptState[] } {
+  const policy = policyFromSpec(spec);
+  let d = policy.initial(ctx);
+  const qps: number[] = [];
+  const states: OneAdaptState[] = [];
+  for (let seq = 0; seq < segments; seq++) {
+    qps.push(d.setting.qp);
+    const state = roundTrip ? JSON.parse(JSON.stringify(d.state)) : d.state;
+    d = policy.step(state, feedbackAt(seq, d.setting.qp, cam, policy.auditDue?.(seq) ?? false), ctx);
+    states.push(d.state as OneAdaptState);
+  }
+  return { qps, states };
+}
+
+describe('the price controller', () => {
+  it('raises the price when the resource is over-used and lowers it when there is room, within bounds', () => {
+    expect(priceStep(0, 1)).toBeCloseTo(PRICE_DEFAULTS.eta);
+    expect(priceStep(0, -1)).toBeCloseTo(-PRICE_DEFAULTS.eta);
+    // A wild observation moves the price by at most maxError·eta.
+    expect(priceStep(0, 1e6)).toBeCloseTo(PRICE_DEFAULTS.maxError * PRICE_DEFAULTS.eta);
+    expect(priceStep(Math.log(PRICE_DEFAULTS.maxLambda), 1)).toBeCloseTo(Math.log(PRICE_DEFAULTS.maxLambda));
+    expect(targetError(0.05, 0.1)).toBeCloseTo(0.5);
+    expect(budgetError(300, 200)).toBeCloseTo(0.5);
+  });
+});
+
+describe('the calibration of rec into F1', () => {
+  it('estimates F1 lost per unit of rec from audits, forgetting old ones', () => {
+    let c = CALIBRATION_PRIOR;
+    for (let k = 0; k < 12; k++) c = calibrate(c, 1 - 5 * 0.01, 0.01);
+    // Twelve audits at c = 5 outweigh the prior (c = 2) to within 1 %.
+    expect(lossPerRec(c)).toBeCloseTo(5, 1);
+    expect(c.audits).toBe(12);
+    // A frame nothing was seen on (rec 0) says nothing about the scale.
+    expect(calibrate(c, 0.3, 0)).toBe(c);
+  });
+});
+
+describe('OneAdapt with a target F1', () => {
+  it('parses its parameters and audits on a schedule the ingest can compute', () => {
+    const p = parseOneAdaptParams('target-f1=0.9');
+    expect(p.targetF1).toBe(0.9);
+    expect(() => parseOneAdaptParams('target-f1=1.2')).toThrow(/target-f1 must be in \(0, 1\)/);
+    expect(() => parseOneAdaptParams('target-f1=0.9,budget-kbps=100')).toThrow(/two different modes/);
+    const due = Array.from({ length: 60 }, (_, s) => s).filter((s) => targetAuditDue(s, 24));
+    expect(due).toEqual([2, 6, 30, 54]);
+    expect(policyFromSpec('oneadapt').auditDue).toBeUndefined();
+  });
+
+  it('settles on the cheapest level that meets the target, and stays within one level of it', () => {
+    const cam = camera();
+    const { qps } = run('oneadapt:target-f1=0.9,knobs=qp', cam, 80);
+    const late = qps.slice(40);
+    // The right answer is QP 36 (level 4); the controller may dither to a neighbour, no further.
+    for (const qp of late) expect(Math.abs(QPS.indexOf(qp) - 4)).toBeLessThanOrEqual(1);
+    const meanF1 = late.reduce((s, qp) => s + cam.f1(QPS.indexOf(qp)), 0) / late.length;
+    expect(meanF1).toBeGreaterThan(0.87);
+    expect(meanF1).toBeLessThan(0.95);
+  });
+
+  it('finds the same target on a camera whose rec means three times less F1', () => {
+    // c = 1: rec must reach 0.1, level 6 (QP 44): 1 − 0.005·1.6⁶ = 0.916.
+    const cam = camera(1);
+    const { qps, states } = run('oneadapt:target-f1=0.9,knobs=qp', cam, 120);
+    const last = states[states.length - 1];
+    // The audits taught it the camera's scale, starting from the prior of 2.
+    expect(lossPerRec(last.calibration!)).toBeCloseTo(1, 1);
+    for (const qp of qps.slice(80)) expect(Math.abs(QPS.indexOf(qp) - 6)).toBeLessThanOrEqual(1);
+  });
+
+  it('steps the same after its state went through JSON (a coordinator restart)', () => {
+    const cam = camera();
+    expect(run('oneadapt:target-f1=0.9,knobs=qp', cam, 40, true).qps).toEqual(run('oneadapt:target-f1=0.9,knobs=qp', cam, 40).qps);
+  });
+});
+
+describe('OneAdapt with a bitrate budget', () => {
+  it('keeps the windowed bitrate within the budget at the most expensive level that fits', () => {
+    // 40 kB at the reference = 320 kbit/s; 0.7^i of it. A 100-kbit/s budget fits level 4
+    // (76.8 kbit/s) and not level 3 (109.8).
+    const cam = camera();
+    const { qps } = run('oneadapt:budget-kbps=100,knobs=qp', cam, 80);
+    const late = qps.slice(40);
+    const kbps = late.map((qp) => (cam.bytes(QPS.indexOf(qp)) * 8) / 1000);
+    const mean = kbps.reduce((s, v) => s + v, 0) / kbps.length;
+    expect(mean).toBeLessThanOrEqual(100 * 1.05);
+    // It spends most of the budget (not the cheapest level), dithering no further than a level.
+    expect(mean).toBeGreaterThan(70);
+    for (const qp of late) expect([3, 4, 5]).toContain(QPS.indexOf(qp));
+  });
+
+  it('lands a tighter budget on the level that fits it', () => {
+    const cam = camera();
+    const policy = oneAdaptPolicy(parseOneAdaptParams('budget-kbps=40,knobs=qp'));
+    let d = policy.initial(ctx);
+    const qps: number[] = [];
+    for (let seq = 0; seq < 60; seq++) {
+      qps.push(d.setting.qp);
+      d = policy.step(d.state, feedbackAt(seq, d.setting.qp, cam, false), ctx);
+    }
+    // 40 kbit/s fits level 6 (37.6 kbit/s) and not level 5 (53.8).
+    const late = qps.slice(30).map((qp) => (cam.bytes(QPS.indexOf(qp)) * 8) / 1000);
+    expect(late.reduce((s, v) => s + v, 0) / late.length).toBeLessThanOrEqual(42);
+  });
+});
