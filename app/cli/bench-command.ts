@@ -48,7 +48,7 @@ export function registerBenchCommand(program: Command): void {
       };
       const maxSegments = o.maxSegments === undefined ? undefined : Number(o.maxSegments);
       if (maxSegments !== undefined && !(Number.isInteger(maxSegments) && maxSegments > 0)) throw new Error(`bad --max-segments "${o.maxSegments}": expected a positive integer`);
-      const bar = new SingleBar({ format: 'bench {bar} {value}/{total} segment runs | {duration_formatted} elapsed, ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 15_000 }, Presets.shades_classic);
+      const bar = new SingleBar({ format: 'bench {bar} {percentage}% of the work | {duration_formatted} elapsed, ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 15_000 }, Presets.shades_classic);
       let started = false;
       const outcome = await runBench({
         videos,
@@ -66,6 +66,7 @@ export function registerBenchCommand(program: Command): void {
             bar.start(total, 0);
             started = true;
           }
+          bar.setTotal(total);
           bar.update(done);
         },
       }).finally(() => bar.stop());

@@ -87,7 +87,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   try {
     const classes = new Set(model.spec.defaultClassesOfInterest);
     const processor = new SegmentProcessor({ store: NO_STORE, media, inference: model.pool, model: model.spec, modelKey: model.key, classes, gradientKey: model.gradientKey });
-    const labs = [];
+    const labs: SegmentLab[] = [];
     for (const f of footage) {
       const disk = o.cacheDir ? await LabCache.open(o.cacheDir, { video: f.path, model: model.key, segmentSeconds: segS, analysisFps: config.analysisFps, codeVersion: LAB_VERSION }) : undefined;
       if (disk && disk.size > 0) log(`bench: ${disk.size} measurements of ${f.name} reused from ${o.cacheDir}`);
@@ -96,18 +96,24 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     const grid = gridSettings(o.grid ?? DEFAULT_BENCH_GRID, spaces);
     const gridRuns: RunSpec[] = grid.map((s) => ({ spec: `fixed:${settingKey(s)}`, family: 'fixed', lambda: null, resource: null }));
     const totalSegments = labs.reduce((s, l) => s + l.segments, 0);
-    const total = totalSegments * (1 + runs.length);
+    // Progress in units of work, so that the ETA is honest: a configuration to measure costs its
+    // video's pixels; a policy's segment costs as much, six times for a gradient policy (probe
+    // variants and the fused run), nearly nothing for one that replays measured configurations.
+    const pixels = (lab: SegmentLab) => (lab.footage.width * lab.footage.height) / (320 * 240);
+    const gridUnits = labs.map((lab) => Array.from({ length: lab.segments }, (_, seq) => lab.missing(seq, grid) * pixels(lab)));
+    const runUnits = (spec: string) => (policyFromSpec(spec).needsGradients ? 6 : 0.2);
+    const total = gridUnits.flat().reduce((s, u) => s + u, 0) + runs.reduce((s, r) => s + runUnits(r.spec) * labs.reduce((t, l) => t + l.segments * pixels(l), 0), 0);
     let done = 0;
-    const tick = () => o.onProgress?.(++done, total);
+    const tick = (units: number) => o.onProgress?.((done += units), Math.max(total, done));
 
     // The grid, one segment ahead: encoding the next segment overlaps inferring this one.
-    for (const lab of labs) {
+    for (const [li, lab] of labs.entries()) {
       let ahead = lab.evaluateMany(0, grid);
       for (let seq = 0; seq < lab.segments; seq++) {
         const current = ahead;
         if (seq + 1 < lab.segments) ahead = lab.evaluateMany(seq + 1, grid);
         await current;
-        tick();
+        tick(gridUnits[li][seq]);
       }
     }
     log(`bench: grid of ${grid.length} configurations measured on ${totalSegments} segments`);
@@ -124,7 +130,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       const slots: SlotDetections[] = [];
       const pairs: CalibrationPair[] = [];
       for (const lab of labs) {
-        const trace = await drivePolicy(policy, lab.port(segS), isGrid ? undefined : tick);
+        const trace = await drivePolicy(policy, lab.port(segS), isGrid ? undefined : () => tick(runUnits(run.spec) * pixels(lab)));
         if (policy.needsGradients) pairs.push(...(await calibrationPairs(lab, trace, spaces)));
         const r = await videoRunOf(lab, trace, classes, segS);
         videos.push(r.run);

@@ -24,7 +24,7 @@ export interface StreamPort<O extends SegmentOutcome = SegmentOutcome> {
     seq: number,
     setting: KnobSetting,
     outcome: O,
-    opts?: { roiMask?: string; knobs?: readonly KnobName[] },
+    opts?: { roiMask?: string; knobs?: readonly KnobName[]; reference?: boolean },
   ): Promise<{ terms: KnobTerms[]; probeMs: number; gradMs: number; proxy: number; saliency?: Float32Array }>;
   profile(request: ProfileRequest): Promise<{ response: ProfileResponse; ms: number }>;
   /** The policy's audit of a segment: its sampled frame sent again at reference quality (bytes charged). */
@@ -75,18 +75,21 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
   const wholeSlots = Math.round(ctx.spaces.fps[0] * segS);
   // The run's region of interest, from its previous segment, as the worker would send it.
   let region: string | undefined;
+  // Whether the last decision asked for an audit of the segment it applies to.
+  let auditNext = false;
   for (let seq = 0; seq < port.segments; seq++) {
     const roiMask = setting.roi > 0 ? region : undefined;
     const outcome = await port.evaluate(seq, setting, roiMask);
     // As at the ingest: a partial segment is not probed (its bytes would not compare).
     const grad =
       policy.needsGradients && outcome.slots === wholeSlots
-        ? await port.gradients(seq, setting, outcome, { roiMask: carriesRegion(policy, setting, ctx.spaces) ? region : undefined, knobs: policy.probedKnobs })
+        ? await port.gradients(seq, setting, outcome, { roiMask: carriesRegion(policy, setting, ctx.spaces) ? region : undefined, knobs: policy.probedKnobs, reference: policy.probesReference })
         : undefined;
     region = port.region?.(outcome, grad?.saliency);
     // The policy sees only the F1 of its own (charged) audits, never the bench's ground truth.
-    const audit = policy.auditDue?.(seq) && port.audit ? await port.audit(seq, outcome) : undefined;
-    decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: null, auditF1: audit?.f1 ?? null, gradients: grad?.terms }, ctx);
+    // As at the ingest, a partial segment is not audited.
+    const audit = auditNext && port.audit && outcome.slots === wholeSlots ? await port.audit(seq, outcome) : undefined;
+    decision = policy.step(state, { seq, setting, bytes: outcome.bytes, frames: outcome.frames, proxy: outcome.proxy, f1: null, auditF1: audit?.f1 ?? null, auditBytes: audit?.bytes, gradients: grad?.terms }, ctx);
     let profileMs = 0;
     let profileFrames = 0;
     while (decision.profile && policy.profiled) {
@@ -104,6 +107,7 @@ export async function drivePolicy<O extends SegmentOutcome>(policy: Policy, port
       trace.updates.push({ version, validFromSeq: seq + 1, afterSeq: seq, setting: decision.setting });
     }
     setting = decision.setting;
+    auditNext = decision.audit === true;
     onSegment?.();
   }
   return trace;

@@ -74,6 +74,11 @@ export class SegmentLab {
     return this.disk?.flush() ?? Promise.resolve();
   }
 
+  /** How many of these configurations of a segment would still have to be measured. */
+  missing(seq: number, settings: readonly KnobSetting[]): number {
+    return settings.filter((s) => !this.cache.has(this.key(seq, s)) && this.disk?.get(`o|${this.key(seq, s)}`) === undefined).length;
+  }
+
   get segments(): number {
     return this.footage.segments.length;
   }
@@ -179,26 +184,28 @@ export class SegmentLab {
 
   /**
    * The policy's audit, as the ingest and worker do it: the raw frame behind the segment's last
-   * decoded frame, encoded alone at reference quality (its bytes are the audit's cost), against
-   * the segment's detections on that frame. The reference encode's detections of that slot
-   * stand for the audit frame's (the same frame at the same QP).
+   * decoded frame, encoded alone at reference QP and the size the DNN sees (its bytes are the
+   * audit's cost), decoded and inferred, against the segment's detections on that frame.
    */
   async audit(seq: number, outcome: LabOutcome): Promise<{ f1: number; bytes: number }> {
-    const { media, analysisFps, spaces, classes, model } = this.deps;
+    const { media, analysisFps, spaces, classes, model, processor } = this.deps;
     const { width, height } = this.footage;
     const slots = this.footage.segments[seq].length;
     const last = Math.max(0, outcome.detections.length - 1);
     const slot = keptSlot(last, Math.max(1, outcome.detections.length), slots);
-    const key = `a|${seq}|${slot}`;
-    let bytes = this.disk?.get<number>(key);
-    if (bytes === undefined) {
-      const [data] = await media.encodeMany([this.footage.segments[seq][slot]], analysisFps, [encodeSettings(encodedKnobs(referenceSetting(spaces), width, height), width, height)]);
-      bytes = data.length;
-      this.disk?.set(key, bytes);
+    const key = `audit|${seq}|${slot}`;
+    let stored = this.disk?.get<{ bytes: number; detections: Detection[] }>(key);
+    if (stored === undefined) {
+      const size = analysisSize(model, width, height);
+      const ref = referenceSetting(spaces);
+      const [data] = await media.encodeMany([this.footage.segments[seq][slot]], analysisFps, [{ qp: ref.qp, width: size.width, height: size.height, fps: analysisFps }]);
+      const [frames] = await media.decodeMany([data], { width: this.fit.width, height: this.fit.height });
+      const r = await processor.inferFrames(frames.slice(0, 1), this.fit, width, height);
+      stored = { bytes: data.length, detections: r.detections[0] ?? [] };
+      this.disk?.set(key, stored);
     }
-    const ref = await this.reference(seq);
-    const f1 = segmentF1([outcome.detections[last] ?? []], [ref.detections[slot] ?? []], classes, model.decisionThreshold);
-    return { f1, bytes };
+    const f1 = segmentF1([outcome.detections[last] ?? []], [stored.detections], classes, model.decisionThreshold);
+    return { f1, bytes: stored.bytes };
   }
 
   /** A policy's view of this video; `refEvery` re-measures the reference size as the ingest does. */
@@ -214,7 +221,7 @@ export class SegmentLab {
       region: (outcome, saliency) => encodeRoiMask(regionOfInterest(outcome.detections, this.deps.classes, width, height, saliency)),
       gradients: async (seq, setting, outcome, opts = {}) => {
         if (probes++ % refEvery === 0) refBytes = undefined;
-        const gKey = `g|${seq}|${settingKey(setting)}|${opts.roiMask ?? ''}|${(opts.knobs ?? []).join('+')}`;
+        const gKey = `g|${seq}|${settingKey(setting)}|${opts.roiMask ?? ''}|${(opts.knobs ?? []).join('+')}${opts.reference ? '|ref' : ''}`;
         const stored = this.disk?.get<StoredGradients>(gKey);
         if (stored) {
           refBytes = stored.refBytes;
@@ -233,6 +240,7 @@ export class SegmentLab {
           refBytes,
           analysisSize: analysisSize(this.deps.model, width, height),
           knobs: opts.knobs,
+          withReference: opts.reference,
         });
         refBytes = probe.refBytes;
         // The worker samples the segment's last frame as it decoded it.

@@ -17,6 +17,8 @@ export interface KnobTerms {
   /** Frames inferred relative to the reference frame rate. */
   gpuHq: number;
   gpuLq: number;
+  /** rec of the reference encode of the same frames, when the probe has it (target mode). */
+  recRef?: number;
 }
 
 /** Σ S·D / norm, S per macroblock (per pixel), D per macroblock (summed over its pixels). */
@@ -51,6 +53,7 @@ export function knobTerms(probe: Probe, saliency: ArrayLike<number>): KnobTerms[
       bwLq: v.bytes / probe.refBytes,
       gpuHq: probe.current.fps / probe.refFps,
       gpuLq: v.fps / probe.refFps,
+      ...(probe.reference ? { recRef: saliencyWeightedDistortion(saliency, probe.reference, norm) } : {}),
     });
   }
   return out;

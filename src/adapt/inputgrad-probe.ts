@@ -20,6 +20,11 @@ export interface Probe {
   current: ProbeVariant;
   /** One per knob that has a cheaper level; absent for knobs already at their cheapest. */
   cheaper: Partial<Record<KnobName, ProbeVariant>>;
+  /**
+   * The reference encode of the same frames, when the policy measures accuracy against it
+   * (target mode): the reference is lossy too, so F1 lost is about distortion beyond its own.
+   */
+  reference?: ProbeVariant;
 }
 
 export interface ProbeVariant {
@@ -41,6 +46,7 @@ export function validateProbe(p: Probe): Probe {
   };
   check(p.current, 'current');
   for (const [k, v] of Object.entries(p.cheaper)) if (v) check(v, k);
+  if (p.reference) check(p.reference, 'reference');
   if (!(p.refBytes > 0)) throw new Error(`probe ${p.seq}: refBytes must be positive, got ${p.refBytes}`);
   return p;
 }

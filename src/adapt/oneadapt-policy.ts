@@ -18,8 +18,10 @@ export interface OneAdaptParams extends GradientWeights, AdamConfig {
   budgetKbps?: number;
   /** What target mode saves: bytes (`bw`) or frames inferred (`gpu`). */
   resource: 'bw' | 'gpu';
-  /** Target mode's audits: after the two early ones, one every this many segments. */
+  /** Target mode's audits: after the first two (EARLY_AUDIT_GAP apart), at most one every this many segments. */
   auditEvery: number;
+  /** Target mode's audits: their bytes stay within this share of the stream's own (after the first). */
+  auditShare: number;
 }
 
 /**
@@ -35,8 +37,8 @@ export const CONSTRAINED_START = 0.7;
  * knob whose saving and damage balance does not jitter across a level.
  */
 export const CONSTRAINED_EPS = 0.02;
-/** Target mode's early audits (segments), before one every `auditEvery`. */
-export const EARLY_AUDITS = [2, 6];
+/** Segments between target mode's first two audits (the calibration is least certain then). */
+export const EARLY_AUDIT_GAP = 4;
 
 /** Defaults tuned on the shared footage (README: "Tuning adaptation"). */
 export const ONEADAPT_DEFAULTS: OneAdaptParams = {
@@ -51,6 +53,7 @@ export const ONEADAPT_DEFAULTS: OneAdaptParams = {
   start: 1,
   resource: 'bw',
   auditEvery: 24,
+  auditShare: 0.1,
 };
 
 export interface OneAdaptState {
@@ -66,6 +69,18 @@ export interface OneAdaptState {
   predictedF1?: number;
   /** Budget mode: exponentially averaged kbit/s of the recent segments. */
   kbps?: number;
+  /** Target mode: what the audits cost so far, to keep them within `auditShare`. */
+  audits?: AuditLedger;
+}
+
+export interface AuditLedger {
+  requested: number;
+  /** The segment the last audit was asked for (null before the first). */
+  lastSeq: number | null;
+  /** Bytes of the stream's segments and of its audits so far; bytes of the last audit. */
+  streamBytes: number;
+  auditBytes: number;
+  lastAuditBytes: number;
 }
 
 const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs' | 'resource'>> = {
@@ -80,6 +95,7 @@ const PARAM_KEYS: Record<string, keyof Omit<OneAdaptParams, 'knobs' | 'resource'
   'target-f1': 'targetF1',
   'budget-kbps': 'budgetKbps',
   'audit-every': 'auditEvery',
+  'audit-share': 'auditShare',
 };
 
 /**
@@ -97,6 +113,7 @@ const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps' | 'resourc
   targetF1: { ok: (v) => v > 0 && v < 1, range: 'in (0, 1)' },
   budgetKbps: { ok: (v) => v > 0, range: '> 0' },
   auditEvery: { ok: (v) => Number.isInteger(v) && v >= 1, range: 'a whole number ≥ 1' },
+  auditShare: { ok: (v) => v > 0 && v <= 1, range: 'in (0, 1]' },
 };
 
 /** `lambda=2e-3,lr=0.3,knobs=qp+resolution` → parameters over the defaults. */
@@ -133,11 +150,37 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
   return p;
 }
 
-/** Target mode's audit schedule: two early audits, then one every `auditEvery` segments. */
-export function targetAuditDue(seq: number, auditEvery: number): boolean {
-  const last = EARLY_AUDITS[EARLY_AUDITS.length - 1];
-  return EARLY_AUDITS.includes(seq) || (seq > last && (seq - last) % auditEvery === 0);
+const NO_AUDITS: AuditLedger = { requested: 0, lastSeq: null, streamBytes: 0, auditBytes: 0, lastAuditBytes: 0 };
+
+/** Counts a segment's bytes (and its audit's) in the ledger. */
+function account(ledger: AuditLedger | undefined, fb: SegmentFeedback): AuditLedger {
+  const l = ledger ?? NO_AUDITS;
+  const audit = fb.auditBytes ?? 0;
+  return { ...l, streamBytes: l.streamBytes + fb.bytes, auditBytes: l.auditBytes + audit, lastAuditBytes: audit > 0 ? audit : l.lastAuditBytes };
 }
+
+/**
+ * Whether target mode asks for an audit of the next segment, after a busy one (an audit of an
+ * empty scene measures nothing): the first at once, the second EARLY_AUDIT_GAP later, then at
+ * most one every `auditEvery` segments and only while the audits, the next one included, stay
+ * within `auditShare` of the stream's bytes — on a cheap stream a reference-quality frame costs
+ * many segments, so audits thin out there by themselves.
+ */
+export function wantsAudit(ledger: AuditLedger, seq: number, p: Pick<OneAdaptParams, 'auditEvery' | 'auditShare'>): boolean {
+  if (ledger.requested === 0 || ledger.lastSeq === null) return true;
+  const gap = seq + 1 - ledger.lastSeq;
+  if (ledger.requested === 1) return gap >= EARLY_AUDIT_GAP;
+  return gap >= p.auditEvery && ledger.auditBytes + ledger.lastAuditBytes <= p.auditShare * ledger.streamBytes;
+}
+
+/**
+ * An empty scene lets QP and resolution drift down to the middle of their ladders (x = 0.5:
+ * QP 32 and 0.53 of the source on the default ladders), half a step per segment, and holds frame
+ * rate and region of interest: cheaper while nothing is there, still sharp and frequent enough
+ * for the first object to walk in to be detected — and once it is, its gradient takes over.
+ */
+export const EMPTY_FLOOR = 0.5;
+const EMPTY_DRIFT: readonly KnobName[] = ['qp', 'resolution'];
 
 /** Nothing of interest where the DNN looked: no saliency, so no accuracy term at all. */
 function emptyScene(gradients: readonly KnobTerms[]): boolean {
@@ -158,16 +201,31 @@ function weightsOf(params: OneAdaptParams, state: OneAdaptState): GradientWeight
 }
 
 /**
+ * The first price: the one at which the stream's starting QP is stationary (its saving and its
+ * damage balance), so that the dual steps start from this camera's own trade-off instead of a
+ * constant that suits one kind of scene; `lambda` where that cannot be measured.
+ */
+function initialLogLambda(params: OneAdaptParams, state: OneAdaptState, gradients: readonly KnobTerms[]): number {
+  const t = gradients.find((g) => g.knob === 'qp');
+  const gpu = params.targetF1 !== undefined && params.resource === 'gpu';
+  const saved = t ? (gpu ? t.gpuHq - t.gpuLq : t.bwHq - t.bwLq) : 0;
+  const lost = t ? lossPerRec(state.calibration ?? CALIBRATION_PRIOR) * (t.recLq - t.recHq) : 0;
+  if (!(saved > 0) || !(lost > 0)) return Math.log(params.lambdaBw);
+  return priceStep(Math.log(lost / saved), 0);
+}
+
+/**
  * Target and budget modes: update the calibration from an audit, then move the price so that
  * the constraint holds — on the F1 predicted for this segment (target) or on its bitrate
  * (budget, averaged over the last few segments so that one keyframe-heavy segment is not a trend).
  */
 function updatePrice(params: OneAdaptParams, state: OneAdaptState, fb: SegmentFeedback, gradients: readonly KnobTerms[], segmentSeconds: number): OneAdaptState {
-  const next = { ...state, logLambda: state.logLambda ?? Math.log(params.lambdaBw) };
+  const next = { ...state, logLambda: state.logLambda ?? initialLogLambda(params, state, gradients) };
   if (params.targetF1 !== undefined) {
-    const rec = gradients[0]?.recHq ?? 0;
+    // Distortion beyond the reference's own: F1 is measured against the reference, not raw.
+    const rec = Math.max(0, (gradients[0]?.recHq ?? 0) - (gradients[0]?.recRef ?? 0));
     let calibration = state.calibration ?? CALIBRATION_PRIOR;
-    if (typeof fb.auditF1 === 'number' && targetAuditDue(fb.seq, params.auditEvery)) calibration = calibrate(calibration, fb.auditF1, rec);
+    if (typeof fb.auditF1 === 'number') calibration = calibrate(calibration, fb.auditF1, rec);
     const loss = lossPerRec(calibration) * rec;
     next.calibration = calibration;
     next.predictedF1 = 1 - loss;
@@ -199,17 +257,24 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
     name: spec ? `oneadapt:${spec}` : 'oneadapt',
     needsGradients: true,
     probedKnobs: params.knobs,
+    probesReference: params.targetF1 !== undefined,
     initial: (ctx) => {
       const state = init();
       return { state, setting: settingFromState(state.x, ctx.spaces) };
     },
-    ...(params.targetF1 !== undefined ? { auditDue: (seq: number) => targetAuditDue(seq, params.auditEvery) } : {}),
-    step: (state, fb, ctx) => {
+    step: (before, fb, ctx) => {
+      const state = params.targetF1 !== undefined && !fb.error ? { ...before, audits: account(before.audits, fb) } : before;
       if (!fb.gradients || fb.gradients.length === 0 || fb.error) return { state, setting: settingFromState(state.x, ctx.spaces) };
-      // An empty scene holds the last busy operating point: going cheaper on nothing would
-      // bet the first object to appear on the cheapest knobs (docs/adaptation.md).
-      if (emptyScene(fb.gradients)) return { state, setting: settingFromState(state.x, ctx.spaces) };
+      // An empty scene: following the saving alone would bet the first object to appear on the
+      // cheapest knobs; drift to a watch floor instead, price and calibration untouched.
+      if (emptyScene(fb.gradients)) {
+        const x = { ...state.x };
+        for (const k of EMPTY_DRIFT) if (params.knobs.includes(k) && x[k] > EMPTY_FLOOR) x[k] = Math.max(EMPTY_FLOOR, x[k] - params.lr / 2);
+        return { state: { ...state, x }, setting: settingFromState(x, ctx.spaces) };
+      }
       const priced = updatePrice(params, state, fb, fb.gradients, ctx.segmentSeconds ?? 1);
+      const audit = params.targetF1 !== undefined && wantsAudit(priced.audits ?? NO_AUDITS, fb.seq, params);
+      if (audit) priced.audits = { ...(priced.audits ?? NO_AUDITS), requested: (priced.audits?.requested ?? 0) + 1, lastSeq: fb.seq + 1 };
       const weights = weightsOf(params, priced);
       const next: OneAdaptState = { ...priced, x: { ...state.x }, moments: { ...state.moments }, lastGrad: {} };
       for (const terms of fb.gradients) {
@@ -221,7 +286,7 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
         next.x[knob] = Math.min(1, Math.max(X_MIN, (state.x[knob] ?? 1) + delta));
         next.lastGrad[knob] = g;
       }
-      return { state: next, setting: settingFromState(next.x, ctx.spaces) };
+      return { state: next, setting: settingFromState(next.x, ctx.spaces), ...(audit ? { audit: true } : {}) };
     },
   };
 }

@@ -10,10 +10,12 @@ export interface SegmentFeedback {
   proxy: number;
   f1: number | null;
   /**
-   * The policy's own audit (segments its `auditDue` names): F1 of the segment's sampled frame
-   * against a reference-quality copy of it, whose bytes are charged to the stream.
+   * The policy's own audit (asked for by its previous decision): F1 of the segment's sampled
+   * frame against a reference-quality copy of it, whose bytes are charged to the stream.
    */
   auditF1?: number | null;
+  /** Bytes that audit sent (charged to the stream). */
+  auditBytes?: number;
   /** AccGrad terms per knob (probed segments only). */
   gradients?: KnobTerms[];
   /** Set when the segment failed; policies should not learn from it. */
@@ -47,6 +49,11 @@ export interface PolicyDecision<S> {
   setting: KnobSetting;
   /** Set by profiling policies: measure these, then call `profiled` before the next segment. */
   profile?: ProfileRequest;
+  /**
+   * Asks for an audit of the segments this decision applies to: the ingest also sends their
+   * sampled frame at reference quality, and the result brings its F1 (`auditF1`).
+   */
+  audit?: boolean;
   /** Set when a decision is made: which segment's content it rests on, and where it applies. */
   adaptation?: { contentSeq: number; applyFromSeq: number };
 }
@@ -61,11 +68,8 @@ export interface Policy<S = unknown> {
   readonly needsGradients?: boolean;
   /** The knobs whose cheaper variant the probe must encode (default: every knob). */
   readonly probedKnobs?: readonly KnobName[];
-  /**
-   * Segments whose sampled frame the ingest also sends at reference quality for the policy's
-   * audit (a pure function of seq, so that the ingest and the policy agree without talking).
-   */
-  auditDue?(seq: number): boolean;
+  /** Whether the probe must also measure the reference encode's distortion (Probe.reference). */
+  readonly probesReference?: boolean;
   initial(ctx: PolicyContext): PolicyDecision<S>;
   step(state: S, feedback: SegmentFeedback, ctx: PolicyContext): PolicyDecision<S>;
   /** Takes a ProfileResponse to the last decision's `profile`; may ask for another round. */

@@ -12,6 +12,8 @@ export interface EncodedKnobs extends KnobSetting {
    * stream has one: encodes use it when `roi` > 0, probes to try one step up the roi ladder.
    */
   roiMask?: string;
+  /** The policy asked for an audit of the segments these knobs encode (see PolicyDecision.audit). */
+  audit?: true;
 }
 
 /** A knob setting made concrete for one source: the exact encode size. */

@@ -22,6 +22,7 @@ export const encodedKnobsSchema = z.object({
   height: frameSideSchema,
   roi: z.number().int().min(0).max(51).default(0),
   roiMask: z.string().max(100_000).optional(),
+  audit: z.literal(true).optional(),
 }) satisfies z.ZodType<EncodedKnobs>;
 
 export const knobsLabelSchema = z.object({
@@ -39,6 +40,7 @@ export const knobTermsSchema = z.object({
   bwLq: z.number(),
   gpuHq: z.number(),
   gpuLq: z.number(),
+  recRef: z.number().optional(),
 }) satisfies z.ZodType<KnobTerms>;
 
 const ladder = z.array(z.number()).min(1).readonly();

@@ -22,4 +22,5 @@ export const probeSchema = z.object({
   refFps: z.number().positive(),
   current: variantSchema,
   cheaper: z.partialRecord(knobNameSchema, variantSchema),
+  reference: variantSchema.optional(),
 }) satisfies z.ZodType<Probe>;

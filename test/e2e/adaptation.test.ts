@@ -45,3 +45,25 @@ describe.skipIf(missingFootage(HIGHWAY, DASHCAM))('two streams adapting concurre
     expect(dashcam.reference.knobs.resolution).toBe('960x540');
   });
 });
+
+describe.skipIf(missingFootage(HIGHWAY))('a stream with a target F1', () => {
+  it('audits through the pipeline when its policy asks, and charges the audit to the stream', async () => {
+    const config = pipelineConfig('target');
+    const [r] = await runVideos(config, { videos: [HIGHWAY], policy: 'oneadapt:target-f1=0.9', maxSegments: 6, log: () => undefined });
+    // The first busy segment (0) asks for an audit of the next one; the second comes 4 later.
+    const audited = r.perSegment.filter((row) => row.auditBytes !== undefined).map((row) => row.seq);
+    expect(audited).toEqual([1, 5]);
+    for (const seq of audited) {
+      const row = r.perSegment[seq];
+      expect(row.auditF1).toBeGreaterThanOrEqual(0);
+      expect(row.auditF1).toBeLessThanOrEqual(1);
+      // One frame at reference QP: more than nothing, less than the reference segment.
+      expect(row.auditBytes).toBeGreaterThan(1000);
+      expect(row.auditBytes).toBeLessThan(row.refBytes ?? Infinity);
+    }
+    const segments = r.perSegment.reduce((s, row) => s + row.bytes, 0);
+    expect(r.totals.auditBytes).toBe(audited.reduce((s, seq) => s + (r.perSegment[seq].auditBytes ?? 0), 0));
+    expect(r.totals.bytes).toBe(segments + r.totals.auditBytes);
+    expect(r.totals.framesInferred).toBe(r.perSegment.reduce((s, row) => s + row.frames, 0) + audited.length);
+  }, 120_000);
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { knobGradient, knobTerms } from '../../src/adapt/accgrad.js';
 import { adamStep, ZERO_MOMENTS } from '../../src/adapt/adam.js';
 import { macroblockDistortion } from '../../src/adapt/distortion.js';
-import { oneAdaptPolicy, parseOneAdaptParams, type OneAdaptState } from '../../src/adapt/oneadapt-policy.js';
+import { EMPTY_FLOOR, oneAdaptPolicy, parseOneAdaptParams, type OneAdaptState } from '../../src/adapt/oneadapt-policy.js';
 import type { Probe, ProbeVariant } from '../../src/adapt/inputgrad-probe.js';
 import type { PolicyContext, SegmentFeedback } from '../../src/adapt/policy.js';
 import { DEFAULT_SPACES } from '../../src/knobs/space.js';
@@ -55,16 +55,20 @@ describe('AccGrad', () => {
 });
 
 describe('OneAdapt policy', () => {
-  it('holds its operating point while nothing is salient (an empty scene)', () => {
+  it('drifts QP and resolution to a watch floor while nothing is salient, and holds the rest', () => {
     const policy = oneAdaptPolicy(params);
-    const start: OneAdaptState = { ...policy.initial(ctx).state, x: { qp: 0.6, resolution: 0.8, fps: 1, roi: 1 } };
+    const start: OneAdaptState = { ...policy.initial(ctx).state, x: { qp: 0.8, resolution: 0.55, fps: 0.9, roi: 1 } };
     const p = probe({ current: [100, 100], qp: [900, 900], resolution: [900, 900], fps: [900, 900] }, 28);
     // Zero saliency: nothing of interest where the DNN looked; the saving alone would pull every
     // knob to its cheapest and bet the first object to appear on it.
-    const next = policy.step(start, feedback(p, [0, 0]), ctx);
-    expect(next.state).toEqual(start);
-    // The same probe with something salient moves the knobs again.
-    expect(policy.step(start, feedback(p, [1, 1]), ctx).state.x).not.toEqual(start.x);
+    let state = start;
+    for (let i = 0; i < 10; i++) state = policy.step(state, feedback(p, [0, 0]), ctx).state;
+    expect(state.x).toEqual({ qp: EMPTY_FLOOR, resolution: EMPTY_FLOOR, fps: 0.9, roi: 1 });
+    expect(state.moments).toEqual(start.moments);
+    // Half a step per empty segment, never below the floor.
+    expect(policy.step(start, feedback(p, [0, 0]), ctx).state.x.qp).toBeCloseTo(0.8 - params.lr / 2);
+    // The same probe with something salient moves the knobs on the gradient again.
+    expect(policy.step(state, feedback(p, [1, 1]), ctx).state.x.fps).not.toBe(0.9);
   });
 
   it('moves a knob toward quality when its cheaper variant destroys the salient macroblocks', () => {

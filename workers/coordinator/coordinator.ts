@@ -41,6 +41,7 @@ export class Coordinator {
       proxy: result.proxy,
       f1: result.f1,
       auditF1: result.auditF1 ?? null,
+      auditBytes: result.auditBytes,
       gradients: result.gradients,
       error: result.error,
     };
@@ -52,6 +53,7 @@ export class Coordinator {
       const decision = result.error || result.seq <= lastSeq ? undefined : policy.step(state, feedback, ctx);
       const usesMask = decision !== undefined && carriesRegion(policy, decision.setting, ctx.spaces);
       const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
+      if (knobs && decision?.audit) knobs.audit = true;
       const outcome = await this.streams.commit(result.streamId, result.seq, decision ? decision.state : state, knobs, lastSeq);
       if (!outcome.consumed) {
         if (outcome.conflict && attempt < MAX_COMMIT_ATTEMPTS) continue;

@@ -18,6 +18,8 @@ export interface ProbeInput {
   refBytes?: number;
   /** Knobs to probe (the policy's adapting ones); default every knob. */
   knobs?: readonly KnobName[];
+  /** Also measure the reference encode's distortion (policies that target an accuracy). */
+  withReference?: boolean;
   /**
    * Size the frames are compared at: what the DNN sees (its input size), never more than the
    * source. Default: the source size.
@@ -51,12 +53,15 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
   const knobs = Object.keys(cheaper) as KnobName[];
   // Each variant changes one knob and keeps the others, the region of interest included.
   const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight, p.current.roiMask));
-  const needRef = p.refBytes === undefined;
   const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
+  const isRef = p.current.qp === ref.qp && p.current.width === ref.width && p.current.height === ref.height && p.current.fps === ref.fps && !(p.current.roi > 0);
+  const refDistortion = p.withReference === true && !isRef;
+  const needRef = p.refBytes === undefined || refDistortion;
   const settings = (needRef ? [...variants, ref] : variants).map((v) => encodeSettings(v, p.sourceWidth, p.sourceHeight));
   const encoded = await media.encodeMany(p.frames, p.inputFps, settings);
   const size = p.analysisSize ?? { width: p.sourceWidth, height: p.sourceHeight };
-  const { decoded, scaled: reference } = await media.decodeAndScale([p.currentData, ...encoded.slice(0, variants.length)], p.frames, size);
+  const toDecode = [p.currentData, ...encoded.slice(0, variants.length), ...(refDistortion ? [encoded[variants.length]] : [])];
+  const { decoded, scaled: reference } = await media.decodeAndScale(toDecode, p.frames, size);
   const source = { width: p.sourceWidth, height: p.sourceHeight };
   const variant = (k: EncodedKnobs, bytes: number, frames: RawFrame[]): ProbeVariant => ({
     qp: k.qp,
@@ -76,5 +81,6 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
     current: variant(p.current, p.currentData.length, decoded[0]),
     cheaper: Object.fromEntries(knobs.map((k, i) => [k, variant(variants[i], encoded[i].length, decoded[i + 1])])),
   };
+  if (p.withReference === true) probe.reference = refDistortion ? variant(ref, encoded[variants.length].length, decoded[variants.length + 1]) : probe.current;
   return { probe, ms: performance.now() - t0 };
 }

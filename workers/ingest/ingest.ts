@@ -84,6 +84,7 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
         refBytes,
         analysisSize: opts.analysisSize,
         knobs: opts.probeKnobs,
+        withReference: opts.probeReference,
       });
       refBytes = r.probe.refBytes;
       probes++;
@@ -103,11 +104,12 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
       await deps.store.put(audit.key, ref.data, 'video/mp4');
     }
     const segmentFrames = Math.max(1, Math.round((frames.length * k.fps) / opts.analysisFps));
-    // The policy's audit re-sends the frame the worker samples (the segment's last kept one).
+    // The policy's audit re-sends the frame the worker samples (the segment's last kept one), at
+    // reference QP and the size the DNN sees: detail above it would cost bytes and change nothing.
     let frameAudit: { key: string; bytes: number; slot: number } | undefined;
-    if (opts.policyAuditDue?.(seq) && frames.length === slots) {
+    if (k.audit === true && frames.length === slots) {
       const slot = keptSlot(segmentFrames - 1, segmentFrames, slots);
-      const ref = await deps.media.encodeFrames([frames[slot]], opts.analysisFps, { qp: reference.qp, width: reference.width, height: reference.height, fps: opts.analysisFps });
+      const ref = await deps.media.encodeFrames([frames[slot]], opts.analysisFps, { qp: reference.qp, width: opts.analysisSize.width, height: opts.analysisSize.height, fps: opts.analysisFps });
       frameAudit = { key: frameAuditKey(opts.streamId, seq), bytes: ref.data.length, slot };
       await deps.store.put(frameAudit.key, ref.data, 'video/mp4');
     }

@@ -87,8 +87,8 @@ export interface IngestPlan {
   probeEvery: number;
   /** Knobs the probe varies (the policy's adapting ones); default every knob. */
   probeKnobs?: readonly KnobName[];
-  /** The policy's audit schedule (segments whose sampled frame also goes at reference quality). */
-  policyAuditDue?: (seq: number) => boolean;
+  /** The probe also measures the reference encode's distortion (target mode). */
+  probeReference?: boolean;
   /** Size probes compare frames at (the DNN's view; see models/analysis-size). */
   analysisSize: { width: number; height: number };
   maxSegments?: number;
@@ -166,7 +166,7 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
       auditEvery,
       probeEvery: policy.needsGradients ? probeEvery : 0,
       probeKnobs: policy.probedKnobs,
-      policyAuditDue: policy.auditDue,
+      probeReference: policy.probesReference === true,
       analysisSize: analysisSize(model, info.width, info.height),
       maxSegments,
     },
