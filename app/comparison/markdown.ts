@@ -8,7 +8,8 @@ function table(rows: readonly SummaryRow[], resource: 'bw' | 'gpu'): string {
   const vs = resource === 'bw' ? 'bytes' : 'frames';
   const head = ['policy', 'λ', 'mean kbit/s', 'mean F1', 'mAP@0.5', 'GPU frames/s of video', 'mean adaptation delay (s)', 'overhead ms/s', `${vs} vs best fixed`, `vs AWStream`, `vs Chameleon`, `vs oracle`, `vs lag-1 oracle`];
   const lines = rows.map((r) => [
-    r.policy,
+    // A target or budget run has no λ of its own: its spec says what it is.
+    r.lambda === null && r.resource !== null ? r.spec : r.policy,
     lambda(r.lambda),
     num(r.kbps, 1),
     num(r.f1, 3),
@@ -83,7 +84,7 @@ export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: strin
   out.push(`|${['policy', 'λ', 'resource', ...s.videos.flatMap(() => ['a', 'b'])].map(() => '---').join('|')}|`);
   for (const r of [...bw, ...gpu]) {
     const cells = r.perVideo.map((v) => `${num(v.f1, 3)} | ${ratio(r.resource === 'gpu' ? v.framesVsBestFixedAtEqualF1 : v.bytesVsBestFixedAtEqualF1)}`);
-    out.push(`| ${r.policy} | ${lambda(r.lambda)} | ${r.resource ?? '–'} | ${cells.join(' | ')} |`);
+    out.push(`| ${r.lambda === null && r.resource !== null ? r.spec : r.policy} | ${lambda(r.lambda)} | ${r.resource ?? '–'} | ${cells.join(' | ')} |`);
   }
   out.push(...constrainedSections(s));
   if (o.plots.length > 0) out.push('', '## Plots', '', ...o.plots.map((p) => `![${p}](${p})`));

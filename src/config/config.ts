@@ -24,7 +24,8 @@ const schema = z.object({
   ONEADAPT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   ONEADAPT_SEGMENT_SECONDS: z.coerce.number().positive().max(60).default(1),
   ONEADAPT_ANALYSIS_FPS: z.coerce.number().int().min(1).max(60).default(10),
-  ONEADAPT_POLICY: z.string().min(1).default('fixed:'),
+  // What a user would pick: F1 0.9 against the reference for the fewest bytes (docs/adaptation.md).
+  ONEADAPT_POLICY: z.string().min(1).default('oneadapt:target-f1=0.9'),
   ONEADAPT_PROBE_EVERY: z.coerce.number().int().min(1).max(1000).default(1),
   ONEADAPT_LOCK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(20_000),
   ONEADAPT_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(10_000),

@@ -17,6 +17,8 @@ export function pipelineConfig(label: string, extra: Record<string, string> = {}
     // The shared s3rver is one process serving every test: a request it stalls is retried
     // after 5 s rather than the production 30 s, so a stall costs a test seconds, not a minute.
     ONEADAPT_S3_TIMEOUT_MS: '5000',
+    // Tests that name no policy test the pipeline, not adaptation: the reference configuration.
+    ONEADAPT_POLICY: 'fixed:',
     ...extra,
   });
 }

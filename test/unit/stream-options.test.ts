@@ -14,7 +14,7 @@ const compile = (env: Record<string, string>, req: Parameters<typeof compileStre
 
 describe('stream options: request → configured defaults → compiled', () => {
   it('ONEADAPT_POLICY is the policy of a stream started without one; a request overrides it', () => {
-    expect(compile({}).meta.policy).toBe('fixed:');
+    expect(compile({}).meta.policy).toBe('oneadapt:target-f1=0.9');
     expect(compile({ ONEADAPT_POLICY: 'fixed:qp=36' }).meta.policy).toBe('fixed:qp=36');
     expect(compile({ ONEADAPT_POLICY: 'fixed:qp=36' }).initialKnobs.qp).toBe(36);
     expect(compile({ ONEADAPT_POLICY: 'fixed:qp=36' }, { source: 'x.mp4', policy: 'fixed:qp=40' }).initialKnobs.qp).toBe(40);
@@ -24,7 +24,7 @@ describe('stream options: request → configured defaults → compiled', () => {
     expect(compile({ ONEADAPT_POLICY: 'oneadapt', ONEADAPT_PROBE_EVERY: '3' }).plan.probeEvery).toBe(3);
     expect(compile({ ONEADAPT_POLICY: 'oneadapt' }).plan.probeEvery).toBe(1);
     expect(compile({ ONEADAPT_POLICY: 'oneadapt', ONEADAPT_PROBE_EVERY: '3' }, { source: 'x.mp4', probeEvery: 2 }).plan.probeEvery).toBe(2);
-    expect(compile({ ONEADAPT_PROBE_EVERY: '3' }).plan.probeEvery).toBe(0);
+    expect(compile({ ONEADAPT_POLICY: 'fixed:', ONEADAPT_PROBE_EVERY: '3' }).plan.probeEvery).toBe(0);
   });
 
   it('ONEADAPT_SEGMENT_SECONDS and ONEADAPT_ANALYSIS_FPS shape the segments and the fps ladder', () => {
