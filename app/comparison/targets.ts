@@ -1,4 +1,17 @@
-import type { RunResult, VideoRun } from './summary.js';
+/** What these comparisons read of a run on one video (a VideoRun of the summary has it). */
+interface VideoRun {
+  video: string;
+  durationS: number;
+  segments: readonly { bytes: number; f1: number; slots: number; auditBytes?: number }[];
+}
+
+/** What these comparisons read of a run (a RunResult of the summary has it). */
+interface RunResult {
+  spec: string;
+  family: string;
+  grid: boolean;
+  videos: readonly VideoRun[];
+}
 
 /**
  * The constrained runs against what hindsight would have picked for each camera: a target run
