@@ -138,7 +138,7 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
     const field = PARAM_KEYS[key];
     const v = Number(value);
     if (!field || value === undefined || value.trim() === '' || !Number.isFinite(v)) {
-      throw new PolicyError(`bad oneadapt parameter "${part}": expected ${[...Object.keys(PARAM_KEYS), 'knobs'].join('|')}=<number>`);
+      throw new PolicyError(`bad oneadapt parameter "${part}": expected ${[...Object.keys(PARAM_KEYS), 'knobs', 'resource'].join('|')}=<number>`);
     }
     const range = PARAM_RANGES[field as keyof typeof PARAM_RANGES];
     if (!range.ok(v)) throw new PolicyError(`bad oneadapt parameter "${part}": ${key} must be ${range.range}`);
