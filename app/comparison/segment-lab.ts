@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { segmentF1 } from '../../src/accuracy/f1.js';
 import type { ProfileRequest } from '../../src/adapt/policy.js';
-import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
+import { encodeSettings, encodedKnobs, frameAuditSettings } from '../../src/knobs/encode.js';
 import { encodeRoiMask, regionOfInterest } from '../../src/knobs/roi.js';
 import { referenceSetting, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
@@ -196,9 +196,8 @@ export class SegmentLab {
     const key = `audit|${seq}|${slot}`;
     let stored = this.disk?.get<{ bytes: number; detections: Detection[] }>(key);
     if (stored === undefined) {
-      const size = analysisSize(model, width, height);
-      const ref = referenceSetting(spaces);
-      const [data] = await media.encodeMany([this.footage.segments[seq][slot]], analysisFps, [{ qp: ref.qp, width: size.width, height: size.height, fps: analysisFps }]);
+      const settings = frameAuditSettings(spaces, analysisSize(model, width, height), analysisFps);
+      const [data] = await media.encodeMany([this.footage.segments[seq][slot]], analysisFps, [settings]);
       const [frames] = await media.decodeMany([data], { width: this.fit.width, height: this.fit.height });
       const r = await processor.inferFrames(frames.slice(0, 1), this.fit, width, height);
       stored = { bytes: data.length, detections: r.detections[0] ?? [] };

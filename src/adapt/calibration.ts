@@ -1,6 +1,7 @@
 /**
  * Turns the saliency-weighted distortion `rec` (what AccGrad measures on every probed segment)
- * into F1 lost against the reference (what a user states a target in): loss ≈ c · rec, with c
+ * into F1 lost against the reference (what a user states a target in): loss ≈ c · rec, `rec`
+ * counted beyond the reference encode's own distortion (the caller subtracts it), with c
  * estimated per stream from the policy's audits as a ratio of exponentially forgotten sums.
  * The first-order bound behind `rec` ranks knobs well but its scale differs per camera; one
  * audit at the operating point fixes the scale there, which is where the controller needs it.

@@ -116,6 +116,11 @@ const PARAM_RANGES: Record<keyof Omit<OneAdaptParams, 'knobs' | 'eps' | 'resourc
   auditShare: { ok: (v) => v > 0 && v <= 1, range: 'in (0, 1]' },
 };
 
+/** Target or budget mode: λ is the stream's state rather than a parameter. */
+function isConstrained(p: Pick<OneAdaptParams, 'targetF1' | 'budgetKbps'>): boolean {
+  return p.targetF1 !== undefined || p.budgetKbps !== undefined;
+}
+
 /** `lambda=2e-3,lr=0.3,knobs=qp+resolution` → parameters over the defaults. */
 export function parseOneAdaptParams(text: string): OneAdaptParams {
   const p: OneAdaptParams = { ...ONEADAPT_DEFAULTS, knobs: [...ONEADAPT_DEFAULTS.knobs] };
@@ -145,8 +150,8 @@ export function parseOneAdaptParams(text: string): OneAdaptParams {
     p[field] = v;
   }
   if (p.targetF1 !== undefined && p.budgetKbps !== undefined) throw new PolicyError('bad oneadapt parameters: target-f1 and budget-kbps are two different modes; give one');
-  if ((p.targetF1 !== undefined || p.budgetKbps !== undefined) && !startGiven) p.start = CONSTRAINED_START;
-  if (p.targetF1 !== undefined || p.budgetKbps !== undefined) p.eps = Math.max(p.eps, CONSTRAINED_EPS);
+  if (isConstrained(p) && !startGiven) p.start = CONSTRAINED_START;
+  if (isConstrained(p)) p.eps = Math.max(p.eps, CONSTRAINED_EPS);
   return p;
 }
 
@@ -193,7 +198,7 @@ function emptyScene(gradients: readonly KnobTerms[]): boolean {
  * at the current λ against the calibrated accuracy term.
  */
 function weightsOf(params: OneAdaptParams, state: OneAdaptState): GradientWeights {
-  if (params.targetF1 === undefined && params.budgetKbps === undefined) return params;
+  if (!isConstrained(params)) return params;
   const c = lossPerRec(state.calibration ?? CALIBRATION_PRIOR);
   const lambda = Math.exp(state.logLambda ?? Math.log(params.lambdaBw));
   const gpu = params.targetF1 !== undefined && params.resource === 'gpu';
@@ -244,7 +249,7 @@ function updatePrice(params: OneAdaptParams, state: OneAdaptState, fb: SegmentFe
  * −AccGrad + resource gradient; the discretised state is the next segment's setting.
  */
 export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec = ''): Policy<OneAdaptState> {
-  const constrained = params.targetF1 !== undefined || params.budgetKbps !== undefined;
+  const constrained = isConstrained(params);
   // λ mode starts every adapting knob at `start` (the paper: the reference); the constrained
   // modes start QP there and the other knobs at their reference (CONSTRAINED_START).
   const startOf = (k: KnobName) => (!params.knobs.includes(k) ? 1 : constrained && k !== 'qp' ? 1 : Math.min(1, Math.max(X_MIN, params.start)));

@@ -1,7 +1,7 @@
 import type { EncodeSettings } from '../media/types.js';
 import { macroblockGrid } from './macroblocks.js';
 import { decodeRoiMask, roiRects } from './roi.js';
-import { scaledSize, type KnobSetting } from './space.js';
+import { referenceSetting, scaledSize, type KnobSetting, type KnobSpaces } from './space.js';
 
 /** A setting with the exact encode size for one source. */
 export interface EncodedKnobs extends KnobSetting {
@@ -19,6 +19,14 @@ export interface EncodedKnobs extends KnobSetting {
 /** A knob setting made concrete for one source: the exact encode size. */
 export function encodedKnobs(setting: KnobSetting, sourceWidth: number, sourceHeight: number, roiMask?: string): EncodedKnobs {
   return { ...setting, ...scaledSize(sourceWidth, sourceHeight, setting.resolution), ...(roiMask !== undefined ? { roiMask } : {}) };
+}
+
+/**
+ * The policy's audit frame: reference QP at the size the DNN sees (`analysisSize`), since
+ * detail above it costs bytes and changes no detection. The ingest and the bench encode it so.
+ */
+export function frameAuditSettings(spaces: KnobSpaces, analysisSize: { width: number; height: number }, fps: number): EncodeSettings {
+  return { qp: referenceSetting(spaces).qp, width: analysisSize.width, height: analysisSize.height, fps };
 }
 
 /**

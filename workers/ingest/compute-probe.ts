@@ -1,7 +1,7 @@
 import { macroblockDistortion } from '../../src/adapt/distortion.js';
 import type { Probe, ProbeVariant } from '../../src/adapt/inputgrad-probe.js';
 import { encodeSettings, encodedKnobs, type EncodedKnobs } from '../../src/knobs/encode.js';
-import { KNOB_NAMES, referenceSetting, type KnobName, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
+import { KNOB_NAMES, referenceSetting, sameSetting, type KnobName, type KnobSetting, type KnobSpaces } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 
 export interface ProbeInput {
@@ -54,8 +54,8 @@ export async function computeProbe(media: MediaPort, p: ProbeInput): Promise<{ p
   // Each variant changes one knob and keeps the others, the region of interest included.
   const variants: EncodedKnobs[] = knobs.map((k) => encodedKnobs(cheaper[k]!, p.sourceWidth, p.sourceHeight, p.current.roiMask));
   const ref = encodedKnobs(referenceSetting(p.spaces), p.sourceWidth, p.sourceHeight);
-  const isRef = p.current.qp === ref.qp && p.current.width === ref.width && p.current.height === ref.height && p.current.fps === ref.fps && !(p.current.roi > 0);
-  const refDistortion = p.withReference === true && !isRef;
+  // At the reference itself the current variant is the reference: nothing more to encode.
+  const refDistortion = p.withReference === true && !sameSetting(p.current, referenceSetting(p.spaces));
   const needRef = p.refBytes === undefined || refDistortion;
   const settings = (needRef ? [...variants, ref] : variants).map((v) => encodeSettings(v, p.sourceWidth, p.sourceHeight));
   const encoded = await media.encodeMany(p.frames, p.inputFps, settings);

@@ -1,4 +1,4 @@
-import { encodeSettings, encodedKnobs } from '../../src/knobs/encode.js';
+import { encodeSettings, encodedKnobs, frameAuditSettings } from '../../src/knobs/encode.js';
 import { referenceSetting } from '../../src/knobs/space.js';
 import type { MediaPort, RawFrame } from '../../src/media/types.js';
 import { randomUUID } from 'node:crypto';
@@ -104,12 +104,11 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
       await deps.store.put(audit.key, ref.data, 'video/mp4');
     }
     const segmentFrames = Math.max(1, Math.round((frames.length * k.fps) / opts.analysisFps));
-    // The policy's audit re-sends the frame the worker samples (the segment's last kept one), at
-    // reference QP and the size the DNN sees: detail above it would cost bytes and change nothing.
+    // The policy's audit re-sends the frame the worker samples (the segment's last kept one).
     let frameAudit: { key: string; bytes: number; slot: number } | undefined;
     if (k.audit === true && frames.length === slots) {
       const slot = keptSlot(segmentFrames - 1, segmentFrames, slots);
-      const ref = await deps.media.encodeFrames([frames[slot]], opts.analysisFps, { qp: reference.qp, width: opts.analysisSize.width, height: opts.analysisSize.height, fps: opts.analysisFps });
+      const ref = await deps.media.encodeFrames([frames[slot]], opts.analysisFps, frameAuditSettings(opts.spaces, opts.analysisSize, opts.analysisFps));
       frameAudit = { key: frameAuditKey(opts.streamId, seq), bytes: ref.data.length, slot };
       await deps.store.put(frameAudit.key, ref.data, 'video/mp4');
     }
