@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
 import { registerModelCommands } from './model-command.js';
+import { registerModelsCommands } from './models-command.js';
 import { registerRoleCommands } from './roles-command.js';
 import { registerRunCommand } from './run-command.js';
 
@@ -10,6 +11,7 @@ program.name('oneadapt').description('Video analytics knobs tuned per stream by 
 registerRunCommand(program);
 registerRoleCommands(program);
 registerModelCommands(program);
+registerModelsCommands(program);
 registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

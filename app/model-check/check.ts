@@ -13,7 +13,7 @@ import { buildVjpModel, GRAD_NAME, SEED_NAME } from '../../src/autodiff/vjp.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import type { MediaPort } from '../../src/media/types.js';
-import { defaultModelsDir, resolveCheckModel } from '../../src/models/catalog.js';
+import { resolveCheckModel } from '../../src/models/catalog.js';
 import type { CheckModelSpec } from '../../src/models/check-model.js';
 import { readModelInput } from './frame.js';
 import { type CheckSessionSettings, DEFAULT_CHECK_SESSIONS, openSession, runSession } from './session.js';
@@ -38,7 +38,7 @@ export function checkMedia(config: ModelCheckConfig): MediaPort {
  */
 export function resolveCheckTarget(model: string, o: { scoreMap?: ScoreMapName; inputShape?: number[]; modelsDir?: string } = {}): CheckModelSpec {
   const bare = model.endsWith('.onnx') && !/^[a-z]+:/.test(model);
-  const spec = resolveCheckModel(o.scoreMap && bare ? `${o.scoreMap}:${model}` : model, o.modelsDir ?? defaultModelsDir());
+  const spec = resolveCheckModel(o.scoreMap && bare ? `${o.scoreMap}:${model}` : model, o.modelsDir);
   if (o.scoreMap && spec.scoreMap !== o.scoreMap) throw new Error(`${model} is read with the ${spec.scoreMap} score map, not ${o.scoreMap}`);
   if (!o.inputShape) return spec;
   const [n, c, h, w] = o.inputShape;
