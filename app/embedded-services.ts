@@ -10,15 +10,16 @@ export interface EmbeddedServices {
 }
 
 /**
- * The main job's embedded defaults: a private redis-server when REDIS_URL is unset and an
- * S3-protocol server when S3_ENDPOINT is unset. Configured services are used as they are.
+ * The main job's embedded defaults: a private redis-server when neither REDIS_URL nor
+ * REDIS_CLUSTER_NODES is set, and an S3-protocol server when S3_ENDPOINT is unset. Configured
+ * services are used as they are.
  */
 export async function ensureServices(config: Config): Promise<EmbeddedServices> {
   const closers: (() => Promise<void>)[] = [];
   const started: string[] = [];
   let out = config;
   try {
-    if (!config.redisUrl) {
+    if (!config.redisUrl && !config.redisCluster) {
       const redis = await startLocalRedis();
       closers.push(() => redis.close());
       started.push(`redis-server at ${redis.url}`);

@@ -7,6 +7,9 @@ import { startIngestJobWorker } from '../workers/ingest/ingest-jobs-worker.js';
 import { streamDefaults } from '../workers/ingest/stream-options.js';
 import { startInferenceWorker } from '../workers/inference/segments-worker.js';
 import { createRuntime, loadModel, segmentProcessor, type Runtime } from './runtime.js';
+import type { Log } from '../src/log.js';
+import type { Metrics } from './metrics/metrics.js';
+import { observedSink } from './metrics/observed-sink.js';
 
 export type RoleName = 'worker' | 'coordinator' | 'ingest';
 
@@ -26,9 +29,20 @@ const ARCHIVE_STREAMS_AT_ONCE = 4;
  * Starts roles on one runtime: `worker` (inference), `coordinator`, `ingest` (archived-footage
  * jobs). `up` is all three in one process; `run` adds its own streams to worker + coordinator.
  */
-export async function startRoles(config: Config, roles: RoleName[], opts: { log?: (l: string) => void; gradients?: boolean; model?: string } = {}): Promise<RunningRoles> {
-  const log = opts.log ?? ((l: string) => console.error(l));
+export interface RoleOptions {
+  log?: Log;
+  gradients?: boolean;
+  model?: string;
+  /** Where the roles count what they do (the process's /metrics). */
+  metrics?: Metrics;
+}
+
+export async function startRoles(config: Config, roles: RoleName[], opts: RoleOptions = {}): Promise<RunningRoles> {
+  const log: Log = opts.log ?? ((l: string) => console.error(l));
   const rt = await createRuntime(config);
+  const metrics = opts.metrics;
+  // Every segment an ingest of this process queues (archive jobs, and `run`'s own streams).
+  if (metrics) rt.segments = observedSink(rt.segments, (job) => metrics.segmentQueued(job));
   // Temp dirs of a process of this machine that was SIGKILLed (it could not clean up).
   const swept = await sweepTempDirs();
   if (swept > 0) log(`removed ${swept} temp dir(s) left by processes that are gone`);
@@ -49,16 +63,19 @@ export async function startRoles(config: Config, roles: RoleName[], opts: { log?
       const model = await loadModel(config, opts.model ?? config.model, log, { gradients: opts.gradients ?? true });
       closers.push(() => model.pool.close());
       const processor = segmentProcessor(rt, model);
-      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, timings: config.queueTimings, processor, results: rt.results, failures: rt.failures, log }));
+      const who = { model: model.spec.name, provider: model.providers[0] ?? 'cpu' };
+      const results = metrics ? observedSink(rt.results, (r) => metrics.segmentResult(r, who)) : rt.results;
+      const failures = metrics ? observedSink(rt.failures, (f) => metrics.segmentFailure(f)) : rt.failures;
+      workers.push(startInferenceWorker({ connection: rt.connection, prefix: config.queuePrefix, queue: rt.queueNames.segments, concurrency: config.workerConcurrency, timings: config.queueTimings, processor, results, failures, log }));
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }
     if (roles.includes('coordinator')) {
-      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, coordinator: new Coordinator(rt.streams, log), timings: config.queueTimings, log }));
+      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, queue: rt.queueNames.results, coordinator: new Coordinator(rt.streams, log, metrics ? (step) => metrics.policyStep(step) : undefined), timings: config.queueTimings, log }));
       log('coordinator: consuming results');
     }
     if (roles.includes('ingest')) {
       const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, defaults: streamDefaults(config), localDirs: config.ingestLocalDirs, log };
-      const ingest = startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps });
+      const ingest = startIngestJobWorker({ connection: rt.connection, prefix: config.queuePrefix, queue: rt.queueNames.ingest, concurrency: ARCHIVE_STREAMS_AT_ONCE, timings: config.queueTimings, deps });
       workers.push(ingest.worker);
       drains.push(ingest.drain);
       log('ingest: taking archived-footage jobs');

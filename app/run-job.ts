@@ -7,7 +7,9 @@ import { startStream, type StartedStream } from '../workers/ingest/start-stream.
 import { streamDefaults, type StreamRequest } from '../workers/ingest/stream-options.js';
 import { ensureServices } from './embedded-services.js';
 import { startRoles } from './roles.js';
-import { mediaFromConfig } from './runtime.js';
+import { mediaFromConfig, type Runtime } from './runtime.js';
+import type { Log } from '../src/log.js';
+import type { Metrics } from './metrics/metrics.js';
 import { waitForRows } from './stream-progress.js';
 
 /** Every stream of a run is asked for alike: a StreamRequest without its source. */
@@ -15,7 +17,11 @@ export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 's
   videos: string[];
   /** Stops the run: the ingests stop cutting, the wait ends, everything started is closed. */
   signal?: AbortSignal;
-  log?: (line: string) => void;
+  log?: Log;
+  /** Where the run's roles count what they do (its /metrics). */
+  metrics?: Metrics;
+  /** The run's runtime, once its services and roles are up. */
+  onRuntime?: (rt: Runtime) => void;
   onProgress?: (done: number, total: number | undefined) => void;
 }
 
@@ -27,7 +33,7 @@ const RUN_AUDIT_EVERY = 1;
  * inference worker → coordinator → knob updates back to the ingest — and reports.
  */
 export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<Report[]> {
-  const log = opts.log ?? ((l: string) => console.error(l));
+  const log: Log = opts.log ?? ((l: string) => console.error(l));
   const defaults = streamDefaults(baseConfig);
   const policy = policyFromSpec(opts.policy ?? defaults.policy);
   // Bad input fails before any server starts.
@@ -40,9 +46,10 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
   try {
     for (const s of services.started) log(`started ${s}`);
     const config = services.config;
-    const roles = await startRoles(config, ['worker', 'coordinator'], { log, gradients: policy.needsGradients, model: opts.model });
+    const roles = await startRoles(config, ['worker', 'coordinator'], { log, gradients: policy.needsGradients, model: opts.model, metrics: opts.metrics });
     closers.unshift(() => roles.close());
     const rt = roles.runtime;
+    opts.onRuntime?.(rt);
     // Stopped by the caller, or by a Redis that lost its state under the run.
     const lost = new AbortController();
     rt.watchState((err) => lost.abort(err));

@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { buildFusedModel } from '../src/autodiff/index.js';
-import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
 import { InferencePool } from '../src/onnx/pool.js';
 import { createFfmpegMedia } from '../src/media/ffmpeg.js';
 import type { MediaPort } from '../src/media/types.js';
 import { resolveModel } from '../src/models/catalog.js';
 import type { ModelSpec } from '../src/models/types.js';
-import { assertRedisReachable, bullConnection, connect } from '../src/queue/connection.js';
+import { assertRedisReachable, openRedis, redisTarget, type RedisClient } from '../src/queue/connection.js';
 import { claimEpoch, watchEpoch, type RedisStateLostError } from '../src/queue/epoch.js';
-import { INGEST_QUEUE, RESULT_QUEUE, SEGMENT_QUEUE } from '../src/queue/names.js';
+import { queueNames, type QueueNames } from '../src/queue/names.js';
 import { failureSink, ingestSink, resultSink, segmentSink, type JobSink } from '../src/queue/job-sinks.js';
 import type { IngestJob } from '../src/records/ingest-job.js';
 import type { SegmentFailure } from '../src/records/segment-failure.js';
@@ -24,8 +23,11 @@ import type { ObjectStore } from '../src/storage/types.js';
 /** The ports every role is built from, wired from one validated config. */
 export interface Runtime {
   config: Config;
-  redis: Redis;
+  /** One Redis or a Redis Cluster client (REDIS_URL or REDIS_CLUSTER_NODES). */
+  redis: RedisClient;
   connection: ConnectionOptions;
+  /** The queues' BullMQ names: hash-tagged on a cluster (src/queue/names). */
+  queueNames: QueueNames;
   streams: StreamRegister;
   store: ObjectStore;
   media: MediaPort;
@@ -49,31 +51,36 @@ export function mediaFromConfig(config: Config): MediaPort {
 }
 
 export async function createRuntime(config: Config): Promise<Runtime> {
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set (the CLI starts a local Redis only for `run`)');
-  await assertRedisReachable(config.redisUrl);
+  const target = redisTarget(config);
+  await assertRedisReachable(target);
   const store = createS3Storage({ ...config.s3 });
   await store.ensureBucket();
-  const connection = bullConnection(config.redisUrl);
-  const redis = connect(config.redisUrl);
-  const epoch = await claimEpoch(redis, config.queuePrefix);
+  const conns = openRedis(target);
+  const { redis, bull: connection } = conns;
+  const names = queueNames(conns.cluster);
+  const epoch = await claimEpoch(redis, config.queuePrefix).catch((err: unknown) => {
+    conns.disconnect();
+    throw err;
+  });
   const unwatch: (() => void)[] = [];
-  const segments = new Queue(SEGMENT_QUEUE, {
+  const segments = new Queue(names.segments, {
     connection,
     prefix: config.queuePrefix,
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: false },
   });
-  const results = new Queue(RESULT_QUEUE, {
+  const results = new Queue(names.results, {
     connection,
     prefix: config.queuePrefix,
     defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: false },
   });
   // Archived footage waits long in this queue: failed ingests stay visible with their reason.
-  const ingest = new Queue(INGEST_QUEUE, { connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
+  const ingest = new Queue(names.ingest, { connection, prefix: config.queuePrefix, defaultJobOptions: { attempts: 2, removeOnFail: false } });
   const streams = new StreamRegister(redis, config.queuePrefix);
   return {
     config,
     redis,
     connection,
+    queueNames: names,
     streams,
     store,
     media: mediaFromConfig(config),
@@ -87,7 +94,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     close: async () => {
       for (const stop of unwatch) stop();
       await Promise.all([segments.close(), results.close(), ingest.close(), streams.close()]);
-      redis.disconnect();
+      conns.disconnect();
     },
   };
 }

@@ -7,15 +7,25 @@ import { createRuntime } from '../runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import { streamOptions, streamRequestOf, type StreamFlags } from './options.js';
 import { progressBar } from './progress.js';
+import { observeProcess } from '../observability.js';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
-async function serve(roles: RoleName[]): Promise<void> {
-  const running = await startRoles(loadConfig(), roles, { log });
-  closeOnSignals(() => running.close(), log);
+async function serve(roles: RoleName[], role: string = roles.join('+')): Promise<void> {
+  const config = loadConfig();
+  const seen = await observeProcess(config, role);
+  const running = await startRoles(config, roles, { log: seen.log, metrics: seen.metrics });
+  seen.attach(running.runtime);
+  closeOnSignals(async () => {
+    // Out of rotation first: no new traffic while jobs in flight finish.
+    seen.drain();
+    await running.close();
+    await seen.close();
+  }, seen.log);
   // A Redis that lost its state must not be served as if it were empty: stop, loudly.
   running.runtime.watchState((err) => {
-    log(`oneadapt: ${err.message}`);
+    seen.fail(err.message);
+    seen.log(`oneadapt: ${err.message}`, { level: 'error' });
     setTimeout(() => process.exit(1), 10_000).unref();
     void running.close({ force: true }).finally(() => process.exit(1));
   });
@@ -25,7 +35,7 @@ async function serve(roles: RoleName[]): Promise<void> {
 export function registerRoleCommands(program: Command): void {
   program.command('worker').description('inference worker: segments → detections (+ gradients) → results').action(() => serve(['worker']));
   program.command('coordinator').description('coordinator: results → policy step → knob updates').action(() => serve(['coordinator']));
-  program.command('up').description('worker, coordinator and archive ingest in one process').action(() => serve(['worker', 'coordinator', 'ingest']));
+  program.command('up').description('worker, coordinator and archive ingest in one process').action(() => serve(['worker', 'coordinator', 'ingest'], 'up'));
 
   const ingest = program
     .command('ingest')
@@ -37,9 +47,16 @@ export function registerRoleCommands(program: Command): void {
   streamOptions(ingest, { auditEvery: 0, maxSegments: true }).action(async (source: string | undefined, o: StreamFlags & { streamId?: string; lockstep?: boolean }) => {
     if (source === undefined) return serve(['ingest']);
     const abort = new AbortController();
-    abortOnSignals(abort, log);
-    const s = await ingestSource(loadConfig(), { source, streamId: o.streamId, lockstep: o.lockstep, ...streamRequestOf(o) }, { signal: abort.signal, log });
-    log(`ingest: stream ${s.streamId} done, ${s.segments} segments`);
+    const config = loadConfig();
+    // A live source ingests for as long as it runs: it is observed like the roles.
+    const seen = await observeProcess(config, 'ingest');
+    abortOnSignals(abort, seen.log);
+    try {
+      const s = await ingestSource(config, { source, streamId: o.streamId, lockstep: o.lockstep, ...streamRequestOf(o) }, { signal: abort.signal, log: seen.log, metrics: seen.metrics, onRuntime: (rt) => seen.attach(rt) });
+      seen.log(`ingest: stream ${s.streamId} done, ${s.segments} segments`, { stream: s.streamId });
+    } finally {
+      await seen.close();
+    }
   });
 
   const enqueue = program

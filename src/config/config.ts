@@ -8,6 +8,8 @@ import { PermanentError } from '../errors.js';
  */
 const schema = z.object({
   REDIS_URL: z.string().url().optional(),
+  // A Redis Cluster instead of one Redis; checked by parseClusterNodes (exclusive with REDIS_URL).
+  REDIS_CLUSTER_NODES: z.string().optional(),
   S3_ENDPOINT: z.string().url().optional(),
   S3_BUCKET: z.string().min(3).max(63).regex(/^[a-z0-9.-]+$/, 'lower-case letters, digits, dots and dashes').default('oneadapt'),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -38,10 +40,25 @@ const schema = z.object({
   ONEADAPT_FFMPEG_PATH: z.string().min(1).optional(),
   ONEADAPT_FFPROBE_PATH: z.string().min(1).optional(),
   ONEADAPT_FFMPEG_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).optional(),
+  ONEADAPT_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  ONEADAPT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ONEADAPT_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  ONEADAPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
+/** A Redis Cluster: seed nodes (the client discovers the rest) and what every node is reached with. */
+export interface RedisClusterConfig {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
 export interface Config {
+  /** One Redis (REDIS_URL); at most one of redisUrl and redisCluster is set. */
   redisUrl?: string;
+  /** A Redis Cluster (REDIS_CLUSTER_NODES). */
+  redisCluster?: RedisClusterConfig;
   s3: {
     endpoint?: string;
     bucket: string;
@@ -85,12 +102,68 @@ export interface Config {
   ffprobePath?: string;
   /** Limit on one batched ffmpeg/ffprobe run; unset → the media port's default (src/media/ffmpeg-run.ts). */
   ffmpegTimeoutMs?: number;
+  /** `/metrics`, `/healthz`, `/readyz` of long-running processes and `run`; port 0 turns them off. */
+  metrics: { host: string; port: number };
+  /** JSON lines, or one readable line per event (auto: readable on a terminal). */
+  logging: { format: 'auto' | 'json' | 'pretty'; level: 'debug' | 'info' | 'warn' | 'error' };
 }
 
 const SECRET_VARIABLES = new Set(['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']);
 
 export class ConfigError extends PermanentError {
   override name = 'ConfigError';
+}
+
+const CLUSTER_NODES_FORMAT = 'expected a comma list of redis://[user:pass@]host:port or rediss://… (bare host:port entries take the scheme and credentials of the others; percent-encode "," and "@" in a password)';
+
+/**
+ * A value that may hold credentials, as an error may show it: URL passwords become ***, and a
+ * value with credentials outside a URL (no scheme, so no telling user from password) is hidden.
+ */
+function shownSecretive(text: string): string {
+  const redacted = redactUrls(text);
+  return redacted.replace(/[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:\*\*\*@/gi, '').includes('@') ? '(hidden: it holds credentials outside a redis:// URL)' : JSON.stringify(redacted);
+}
+
+/**
+ * REDIS_CLUSTER_NODES → seed nodes. One scheme and one set of credentials serve the whole
+ * cluster (the client reaches every node it discovers with them), so the entries that name
+ * them must agree; bare host:port entries take them over.
+ */
+function parseClusterNodes(raw: string): RedisClusterConfig {
+  // Entries are named by position only: a mis-split password must not show up as an "entry".
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration: REDIS_CLUSTER_NODES=${shownSecretive(raw)}: ${why}; ${CLUSTER_NODES_FORMAT}`);
+  };
+  const entries = raw.split(',').map((e) => e.trim());
+  if (entries.every((e) => e === '')) fail('no node given');
+  let auth: { scheme: string; username: string; password: string } | undefined;
+  const nodes = entries.map((entry, i) => {
+    const which = `entry ${i + 1}`;
+    if (entry === '') fail(`${which} is empty`);
+    const bare = !entry.includes('://');
+    if (bare && entry.includes('@')) fail(`${which} has credentials but no redis:// scheme`);
+    let u: URL;
+    try {
+      u = new URL(bare ? `redis://${entry}` : entry);
+    } catch {
+      return fail(`${which} is not a redis:// URL or host:port`);
+    }
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') fail(`${which} has the scheme ${u.protocol.slice(0, -1)}`);
+    if (!u.hostname) fail(`${which} has no host`);
+    if (u.pathname.length > 1 || u.search || u.hash) fail(`${which} has more than host:port, such as a database (a cluster has database 0 only)`);
+    if (!bare) {
+      const mine = { scheme: u.protocol, username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+      if (auth && (auth.scheme !== mine.scheme || auth.username !== mine.username || auth.password !== mine.password)) {
+        fail(`${which} differs from an earlier entry in scheme or credentials (one set serves every node)`);
+      }
+      auth ??= mine;
+    }
+    const port = u.port ? Number(u.port) : 6379;
+    if (port < 1) fail(`${which} has port 0`);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  });
+  return { nodes, username: auth?.username || undefined, password: auth?.password || undefined, tls: auth?.scheme === 'rediss:' };
 }
 
 /** Reads and validates the environment; errors name the variable, what was expected and what came. */
@@ -115,8 +188,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError('invalid configuration: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither');
   }
+  if (e.REDIS_URL !== undefined && e.REDIS_CLUSTER_NODES !== undefined) {
+    throw new ConfigError('invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   return {
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER_NODES === undefined ? undefined : parseClusterNodes(e.REDIS_CLUSTER_NODES),
     s3: {
       endpoint: e.S3_ENDPOINT,
       bucket: e.S3_BUCKET,
@@ -147,5 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegPath: e.ONEADAPT_FFMPEG_PATH,
     ffprobePath: e.ONEADAPT_FFPROBE_PATH,
     ffmpegTimeoutMs: e.ONEADAPT_FFMPEG_TIMEOUT_MS,
+    metrics: { host: e.ONEADAPT_METRICS_HOST, port: e.ONEADAPT_METRICS_PORT },
+    logging: { format: e.ONEADAPT_LOG_FORMAT, level: e.ONEADAPT_LOG_LEVEL },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** Redis no longer holds the state this process started on (it restarted empty, or was flushed). */
 export class RedisStateLostError extends Error {
@@ -13,7 +13,7 @@ const epochKey = (prefix: string) => `${prefix}:oa:epoch`;
  * other. While it stays the same, Redis still holds what the roles wrote; a Redis that comes
  * back empty has none (or, once a process wrote a new one, another).
  */
-export async function claimEpoch(redis: Redis, prefix: string): Promise<string> {
+export async function claimEpoch(redis: RedisClient, prefix: string): Promise<string> {
   await redis.set(epochKey(prefix), randomUUID(), 'NX');
   const epoch = await redis.get(epochKey(prefix));
   if (!epoch) throw new RedisStateLostError(`Redis dropped ${epochKey(prefix)} right after it was written: is it evicting keys (maxmemory-policy must be noeviction)?`);
@@ -24,7 +24,7 @@ export async function claimEpoch(redis: Redis, prefix: string): Promise<string> 
  * Checks every `intervalMs` that the epoch is still the one this process started on; calls
  * `onLost` once when it is not. Returns a function that stops the checks.
  */
-export function watchEpoch(redis: Redis, prefix: string, epoch: string, intervalMs: number, onLost: (err: RedisStateLostError) => void): () => void {
+export function watchEpoch(redis: RedisClient, prefix: string, epoch: string, intervalMs: number, onLost: (err: RedisStateLostError) => void): () => void {
   let lost = false;
   const timer = setInterval(() => {
     redis.get(epochKey(prefix)).then(

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import type { EncodedKnobs } from '../knobs/encode.js';
 import { encodedKnobsSchema } from '../records/knobs.js';
 import { parseJsonRecord } from '../records/parse.js';
 import { segmentRowSchema, type SegmentRow } from '../records/segment-row.js';
+import type { RedisClient } from './connection.js';
 import { knobUpdateRecordSchema, streamMetaSchema, type KnobUpdate, type KnobUpdateRecord, type StreamMeta } from '../records/stream.js';
 
 export type { KnobUpdate, KnobUpdateRecord, StreamMeta } from '../records/stream.js';
@@ -45,19 +45,19 @@ function readScripts(): Record<keyof typeof SCRIPTS, string> {
   return luaSources;
 }
 
-const scripted = new WeakSet<Redis>();
+const scripted = new WeakSet<RedisClient>();
 /**
  * Defines the scripts on `redis` once per client (several registers may share one): ioredis
  * then sends EVAL the first time on a connection and EVALSHA after, falling back to EVAL when
  * Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH), as BullMQ does.
  */
-function withScripts(redis: Redis): Redis & StreamScripts {
+function withScripts(redis: RedisClient): RedisClient & StreamScripts {
   if (!scripted.has(redis)) {
     const lua = readScripts();
     for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: lua[name as keyof typeof SCRIPTS] });
     scripted.add(redis);
   }
-  return redis as Redis & StreamScripts;
+  return redis as RedisClient & StreamScripts;
 }
 
 /** Another ingest took the stream over (a restart while this one still ran): this one must stop. */
@@ -100,21 +100,31 @@ export type CommitOutcome = { consumed: false; conflict?: true } | { consumed: t
  * its knobs atomically with claim(), the report reads updates()), so that channel is gone.
  */
 export class StreamRegister {
-  private readonly scripts: Redis & StreamScripts;
-  private subscriber: Redis | undefined;
+  private readonly scripts: RedisClient & StreamScripts;
+  private subscriber: RedisClient | undefined;
   /** Pending waits by channel, and the SUBSCRIBE that each channel's first wait sent. */
   private readonly channels = new Map<string, { waiters: Set<Waiter>; subscribed: Promise<unknown> }>();
   private closed = false;
 
+  /** On a cluster, `{streamId}`: every key of one stream shares its slot (see key()). */
+  private readonly tag: (streamId: string) => string;
+
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.scripts = withScripts(redis);
+    this.tag = redis.isCluster ? (id) => `{${id}}` : (id) => id;
   }
 
+  /**
+   * `<prefix>:oa:stream:<id>:<part>` on one Redis; `<prefix>:oa:stream:{<id>}:<part>` on a
+   * cluster, where the hash tag puts all of a stream's keys in one slot: the claim and commit
+   * scripts and the register/row transactions touch several of them at once, which a cluster
+   * allows only within one slot. Streams spread over the cluster by id.
+   */
   private key(streamId: string, part: string): string {
-    return `${this.prefix}:oa:stream:${streamId}:${part}`;
+    return `${this.prefix}:oa:stream:${this.tag(streamId)}:${part}`;
   }
 
   /** Carries the seq of every result commit() consumes, published by commit.lua in the same step. */
@@ -132,16 +142,21 @@ export class StreamRegister {
 
   /** Registers a stream with its initial knobs and policy state (kept if it exists). */
   async register(meta: StreamMeta, knobs: EncodedKnobs, policyState: unknown): Promise<void> {
+    // The stream's own keys in one transaction (one slot on a cluster); the index of streams is
+    // another slot, so it is written after: a crash in between leaves a registered stream out of
+    // streams() until the retried register adds it, never an index entry without a stream.
     const multi = this.redis.multi();
     multi.set(this.key(meta.streamId, 'meta'), JSON.stringify(meta));
-    multi.sadd(`${this.prefix}:oa:streams`, meta.streamId);
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'knobs', JSON.stringify(knobs));
     // The knobs of version 0, for segments claimed before any update (their error rows name them).
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'initial', JSON.stringify(knobs));
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'version', '0');
     multi.hsetnx(this.key(meta.streamId, 'knobs'), 'validFromSeq', '0');
     multi.hsetnx(this.key(meta.streamId, 'policy'), 'state', JSON.stringify(policyState));
-    await multi.exec();
+    const res = await multi.exec();
+    const failed = res === null ? new Error('transaction aborted') : res.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    await this.redis.sadd(`${this.prefix}:oa:streams`, meta.streamId);
   }
 
   async meta(streamId: string): Promise<StreamMeta | undefined> {
@@ -369,7 +384,7 @@ export class StreamRegister {
     this.subscriber?.unsubscribe(channel).catch(() => undefined);
   }
 
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): RedisClient {
     if (this.subscriber) return this.subscriber;
     const sub = this.redis.duplicate();
     // Reconnects by itself (and resubscribes on 'ready'); waits carry their own deadlines.

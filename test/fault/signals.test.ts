@@ -17,7 +17,7 @@ describe.skipIf(missingFootage(HIGHWAY))('oneadapt run stops cleanly on SIGTERM'
     const redisUrl = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        const m = /started redis-server at (redis:\/\/\S+)/.exec(stderr);
+        const m = /started redis-server at (redis:\/\/[^\s"]+)/.exec(stderr);
         // Wait until segments flow, so the signal lands mid-run.
         if (m && /ingest|segments|run /.test(stderr.slice(stderr.indexOf(m[0]) + m[0].length))) resolve(m[1]);
       });

@@ -166,7 +166,7 @@ function segmentJob(streamId: string, seq: number): SegmentJob {
   return { streamId, seq, segmentKey: segmentKey(streamId, seq), knobs, knobVersion: 0, sourceWidth: 320, sourceHeight: 240, slots: 10, bytes: 1, encodeMs: 0, probeMs: 0 };
 }
 
-async function keysMatching(redis: Redis, pattern: string): Promise<string[]> {
+async function keysMatching(redis: Pick<Redis, 'scan'>, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {

@@ -6,6 +6,19 @@ import { PermanentError } from '../../src/errors.js';
 import type { SegmentFailure } from '../../src/records/segment-failure.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { StreamRegister } from '../../src/queue/stream-register.js';
+import type { Log } from '../../src/log.js';
+
+/**
+ * One consumed result: whether the policy stepped (not for a failed segment), the knobs the
+ * stream has after it, the audit's F1 when the result carried one. For monitoring.
+ */
+export interface PolicyStep {
+  streamId: string;
+  seq: number;
+  stepped: boolean;
+  knobs: EncodedKnobs;
+  auditF1: number | null;
+}
 
 /** Compare-and-set retries before a commit gives up (each loss means another step went in). */
 const MAX_COMMIT_ATTEMPTS = 20;
@@ -24,7 +37,8 @@ export class Coordinator {
 
   constructor(
     private readonly streams: StreamRegister,
-    private readonly log: (line: string) => void = () => undefined,
+    private readonly log: Log = () => undefined,
+    private readonly onStep: (step: PolicyStep) => void = () => undefined,
   ) {}
 
   async handle(result: ResultJob): Promise<'stepped' | 'stale'> {
@@ -60,24 +74,25 @@ export class Coordinator {
         if (outcome.conflict) throw new Error(`stream "${result.streamId}": result ${result.seq} lost ${MAX_COMMIT_ATTEMPTS} compare-and-set races in a row`);
         return this.stale(result.streamId, result.seq, lastSeq);
       }
-      if (outcome.update && knobs) this.logUpdate(result.streamId, knobs, outcome.update);
+      if (outcome.update && knobs) this.logUpdate(result.streamId, result.seq, knobs, outcome.update);
+      this.onStep({ streamId: result.streamId, seq: result.seq, stepped: decision !== undefined, knobs: knobs ?? result.knobs, auditF1: result.auditF1 ?? null });
       return 'stepped';
     }
   }
 
   /** An older or repeated result: its row is kept, the policy does not step; counted in Redis. */
   private stale(streamId: string, seq: number, lastSeq: number): 'stale' {
-    this.log(`stream ${streamId}: result ${seq} arrived after ${lastSeq} was consumed; recorded, not stepped`);
+    this.log(`stream ${streamId}: result ${seq} arrived after ${lastSeq} was consumed; recorded, not stepped`, { stream: streamId, seq, level: 'warn' });
     return 'stale';
   }
 
-  private logUpdate(streamId: string, knobs: EncodedKnobs, update: { version: number; validFromSeq: number }): void {
+  private logUpdate(streamId: string, seq: number, knobs: EncodedKnobs, update: { version: number; validFromSeq: number }): void {
     const k = knobsLabel(knobs);
     // A new region of interest alone is an update too; the log shows level changes only.
     const label = JSON.stringify(k);
     if (this.logged.get(streamId) === label) return;
     this.logged.set(streamId, label);
-    this.log(`stream ${streamId}: knobs v${update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${update.validFromSeq}`);
+    this.log(`stream ${streamId}: knobs v${update.version} qp=${k.qp} ${k.resolution} ${k.fps}fps roi+${k.roi} from segment ${update.validFromSeq}`, { stream: streamId, seq });
   }
 
   /**
@@ -88,7 +103,7 @@ export class Coordinator {
     const meta = await this.streams.meta(failure.streamId);
     if (!meta) throw new UnknownStreamError(`failure for unknown stream "${failure.streamId}"`);
     const knobs = await this.streams.knobsFor(failure.streamId, failure.seq);
-    this.log(`stream ${failure.streamId}: segment ${failure.seq} failed: ${failure.error}`);
+    this.log(`stream ${failure.streamId}: segment ${failure.seq} failed: ${failure.error}`, { stream: failure.streamId, seq: failure.seq, level: 'warn' });
     await this.streams.recordRow(failure.streamId, failure.seq, {
       seq: failure.seq,
       knobs: knobsLabel(knobs.knobs),
@@ -110,7 +125,10 @@ export class Coordinator {
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const { state, lastSeq } = await this.streams.policyState(failure.streamId);
       const outcome = await this.streams.commit(failure.streamId, failure.seq, state, undefined, lastSeq);
-      if (outcome.consumed) return 'recorded';
+      if (outcome.consumed) {
+        this.onStep({ streamId: failure.streamId, seq: failure.seq, stepped: false, knobs: knobs.knobs, auditF1: null });
+        return 'recorded';
+      }
       if (!outcome.conflict) return 'stale';
     }
     throw new Error(`stream "${failure.streamId}": failure ${failure.seq} lost ${MAX_COMMIT_ATTEMPTS} compare-and-set races in a row`);

@@ -6,6 +6,7 @@ import { PayloadError, parsePayload } from '../../src/records/parse.js';
 import { attributionOf, segmentFailureSchema } from '../../src/records/segment-failure.js';
 import { resultJobSchema } from '../../src/records/segment-result.js';
 import type { Coordinator } from './coordinator.js';
+import type { Log } from '../../src/log.js';
 
 /** What a results job carries: a result, a failure, or a payload that is bad but says whose it is. */
 async function consume(coordinator: Coordinator, data: unknown): Promise<string> {
@@ -24,10 +25,11 @@ async function consume(coordinator: Coordinator, data: unknown): Promise<string>
   }
 }
 
-export function startCoordinatorWorker(opts: { connection: ConnectionOptions; prefix: string; coordinator: Coordinator; timings: WorkerTimings; log?: (line: string) => void }): Worker {
+export function startCoordinatorWorker(opts: { connection: ConnectionOptions; prefix: string; queue?: string; coordinator: Coordinator; timings: WorkerTimings; log?: Log }): Worker {
   // One result at a time per process; the Redis fence keeps several coordinators correct too.
   const worker = new Worker(
-    RESULT_QUEUE,
+    // The runtime's name (hash-tagged on a Redis Cluster) when given.
+    opts.queue ?? RESULT_QUEUE,
     async (job) => {
       const data = job.data as unknown;
       // Neither a result nor attributable: nothing to record, the job fails with the reason.
@@ -38,6 +40,6 @@ export function startCoordinatorWorker(opts: { connection: ConnectionOptions; pr
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: 1, ...workerTimingOptions(opts.timings) },
   );
-  worker.on('error', (err) => opts.log?.(`coordinator: ${err.message}`));
+  worker.on('error', (err) => opts.log?.(`coordinator: ${err.message}`, { level: 'error' }));
   return worker;
 }

@@ -10,17 +10,20 @@ import { auditKey, probeKey, segmentKey } from '../../src/storage/keys.js';
 import { attributionOf, type SegmentFailure } from '../../src/records/segment-failure.js';
 import { fromSegmentJob, type ResultJob } from '../../src/records/segment-result.js';
 import type { SegmentProcessor } from './segment-processor.js';
+import type { Log } from '../../src/log.js';
 
 export interface InferenceWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
+  /** The queue's BullMQ name (the runtime's, hash-tagged on a Redis Cluster); default `segments`. */
+  queue?: string;
   concurrency: number;
   timings: WorkerTimings;
   processor: SegmentProcessor;
   results: JobSink<ResultJob>;
   /** Where a segment job that failed without a usable payload is reported (attributable ones). */
   failures: JobSink<SegmentFailure>;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 function failedResult(job: SegmentJob, reason: string): ResultJob {
@@ -43,7 +46,7 @@ function assertDerivedKeys(job: SegmentJob): void {
 
 export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
   const worker = new Worker(
-    SEGMENT_QUEUE,
+    opts.queue ?? SEGMENT_QUEUE,
     async (bullJob) => {
       const job = jobPayload(segmentJobSchema, bullJob.data, 'segment');
       try {
@@ -54,7 +57,7 @@ export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         if (isPermanent(err)) {
-          opts.log?.(`segment ${job.streamId}#${job.seq} failed: ${reason}`);
+          opts.log?.(`segment ${job.streamId}#${job.seq} failed: ${reason}`, { stream: job.streamId, seq: job.seq, jobId: bullJob.id, level: 'warn' });
           await opts.results.add(failedResult(job, reason));
           throw new UnrecoverableError(reason);
         }
@@ -66,12 +69,12 @@ export function startInferenceWorker(opts: InferenceWorkerOptions): Worker {
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, ...workerTimingOptions(opts.timings) },
   );
-  worker.on('error', (err) => opts.log?.(`inference worker: ${err.message}`));
+  worker.on('error', (err) => opts.log?.(`inference worker: ${err.message}`, { level: 'error' }));
   // Jobs that fail without reaching the catch above (an invalid payload, a job that stalled
   // too often and is failed unrun) still close their segment, when the payload says whose it is.
   worker.on('failed', (bullJob, err) => {
     if (!bullJob) return;
-    reportFailed(opts, bullJob, err.message).catch((e: unknown) => opts.log?.(`inference worker: could not report ${bullJob.id}: ${e instanceof Error ? e.message : String(e)}`));
+    reportFailed(opts, bullJob, err.message).catch((e: unknown) => opts.log?.(`inference worker: could not report ${bullJob.id}: ${e instanceof Error ? e.message : String(e)}`, { jobId: bullJob.id, level: 'error' }));
   });
   return worker;
 }

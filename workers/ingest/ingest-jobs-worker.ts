@@ -16,10 +16,11 @@ export interface IngestJobWorker {
   drain(): void;
 }
 
-export function startIngestJobWorker(opts: { connection: ConnectionOptions; prefix: string; concurrency: number; timings: WorkerTimings; deps: IngestJobDeps }): IngestJobWorker {
+export function startIngestJobWorker(opts: { connection: ConnectionOptions; prefix: string; queue?: string; concurrency: number; timings: WorkerTimings; deps: IngestJobDeps }): IngestJobWorker {
   const draining = new AbortController();
   const worker = new Worker(
-    INGEST_QUEUE,
+    // The runtime's name (hash-tagged on a Redis Cluster) when given.
+    opts.queue ?? INGEST_QUEUE,
     async (bullJob, token) => {
       const job = jobPayload(ingestJobSchema, bullJob.data, 'ingest');
       try {
@@ -36,6 +37,6 @@ export function startIngestJobWorker(opts: { connection: ConnectionOptions; pref
     // An archived stream holds its job for its whole length: the lock is renewed while it runs.
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, ...workerTimingOptions(opts.timings) },
   );
-  worker.on('error', (err) => opts.deps.log?.(`ingest worker: ${err.message}`));
+  worker.on('error', (err) => opts.deps.log?.(`ingest worker: ${err.message}`, { level: 'error' }));
   return { worker, drain: () => draining.abort() };
 }

@@ -11,13 +11,14 @@ import { keptSlot } from '../../src/knobs/kept-frames.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { computeProbe } from './compute-probe.js';
 import type { IngestPlan } from './stream-options.js';
+import type { Log } from '../../src/log.js';
 
 export interface IngestDeps {
   media: MediaPort;
   store: ObjectStore;
   streams: StreamRegister;
   segments: JobSink<SegmentJob>;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /**
@@ -58,7 +59,7 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
   // the last segment whose job is queued: those are analysed or on their way, never redone.
   const owner = randomUUID();
   const resumeAt = await deps.streams.takeOwnership(opts.streamId, owner);
-  if (resumeAt > 0) deps.log?.(`ingest ${opts.streamId}: resuming at segment ${resumeAt}`);
+  if (resumeAt > 0) deps.log?.(`ingest ${opts.streamId}: resuming at segment ${resumeAt}`, { stream: opts.streamId, seq: resumeAt });
 
   const emit = async (seq: number, frames: RawFrame[]): Promise<void> => {
     if (opts.lockstep && seq > 0) await deps.streams.waitConsumed(opts.streamId, seq - 1, { timeoutMs: opts.resultTimeoutMs, signal: opts.signal });
@@ -163,6 +164,6 @@ export async function runIngest(deps: IngestDeps, plan: IngestPlan, run: IngestR
     throw err;
   }
   await deps.streams.setTotalSegments(opts.streamId, seq);
-  deps.log?.(`ingest ${opts.streamId}: ${seq} segments, ${(summary.bytes / 1024).toFixed(0)} KiB`);
+  deps.log?.(`ingest ${opts.streamId}: ${seq} segments, ${(summary.bytes / 1024).toFixed(0)} KiB`, { stream: opts.streamId });
   return summary;
 }

@@ -33,7 +33,7 @@ export async function startStream(
   const info = run.info ?? (await deps.media.probe(req.source));
   const compiled = compileStream(req, defaults, info, model, isUrl(req.source));
   await deps.streams.register(compiled.meta, compiled.initialKnobs, compiled.initial.state);
-  deps.log?.(`stream ${compiled.meta.streamId}: ${compiled.meta.source} (${info.width}x${info.height}), policy ${compiled.meta.policy}`);
+  deps.log?.(`stream ${compiled.meta.streamId}: ${compiled.meta.source} (${info.width}x${info.height}), policy ${compiled.meta.policy}`, { stream: compiled.meta.streamId });
   const done = runIngest(deps, compiled.plan, { refEvery: run.refEvery, signal: run.signal });
   // Callers await `done` later; until then a failure must not count as unhandled.
   done.catch(() => undefined);

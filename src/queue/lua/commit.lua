@@ -3,6 +3,8 @@
 -- KEYS[1]  the stream's policy hash (state, lastSeq)
 -- KEYS[2]  the stream's knob register (knobs, version, validFromSeq, claimed; see claim.lua)
 -- KEYS[3]  the stream's update history (list of JSON update records, oldest first)
+--          (all three keys are one stream's: on a Redis Cluster they share its {streamId} hash
+--          tag, hence one slot, as a script's keys must)
 -- ARGV[1]  seq of the result
 -- ARGV[2]  the policy state after this result (JSON)
 -- ARGV[3]  the knobs the policy chose (JSON), or '' for "no decision"
