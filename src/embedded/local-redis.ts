@@ -64,10 +64,10 @@ rm -rf "$ONEADAPT_REDIS_DIR"
  * eviction (an evicted job key is a lost job). Data lives in a temp dir that close() removes.
  * The server stops on close(), when this process exits, or when it dies without exiting.
  */
-export async function startLocalRedis(opts: { startTimeoutMs?: number } = {}): Promise<LocalRedis> {
+export async function startLocalRedis(opts: { startTimeoutMs?: number; port?: number } = {}): Promise<LocalRedis> {
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) throw new Error(NOT_INSTALLED);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `redis://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'oneadapt-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--dir', dir];

@@ -31,11 +31,12 @@ export function desCipherAvailable(): boolean {
 }
 
 // Runs in the child: argv[1] = s3rver's entry point, argv[2] = data directory, argv[3] = 'remove'
-// when the directory is temporary (removed if the parent goes away without close()).
+// when the directory is temporary (removed if the parent goes away without close()), argv[4] and
+// argv[5] the address and port to listen on (port 0: a free one).
 const SERVER_SCRIPT = `
-const [, entry, directory, cleanup] = process.argv;
+const [, entry, directory, cleanup, address, port] = process.argv;
 const S3rver = require(entry);
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+const server = new S3rver({ address, port: Number(port), silent: true, directory });
 server.run().then(
   (address) => process.send({ port: address.port }),
   (err) => { process.send({ error: String((err && err.stack) || err) }); process.exit(1); },
@@ -47,15 +48,17 @@ process.on('disconnect', () => {
 `;
 
 /**
- * Starts an S3-protocol server (s3rver) on a free local port. Data lives in `directory`, or in
- * a fresh temp dir that close() removes. The server exits with this process even without close().
+ * Starts an S3-protocol server (s3rver) on a free local port (or `port` on `address`). Data lives
+ * in `directory`, or in a fresh temp dir that close() removes. The server exits with this process
+ * even without close().
  */
-export async function startLocalS3Server(opts: { directory?: string; startTimeoutMs?: number } = {}): Promise<LocalS3Server> {
+export async function startLocalS3Server(opts: { directory?: string; startTimeoutMs?: number; address?: string; port?: number } = {}): Promise<LocalS3Server> {
+  const address = opts.address ?? '127.0.0.1';
   const directory = opts.directory ?? (await mkdtemp(join(tmpdir(), 'oneadapt-s3-')));
   const removeDirectory = () => (opts.directory ? Promise.resolve() : rm(directory, { recursive: true, force: true }));
   const s3rverEntry = createRequire(import.meta.url).resolve('s3rver');
   const flags = desCipherAvailable() ? [] : ['--openssl-legacy-provider'];
-  const child = spawn(process.execPath, [...flags, '--input-type=commonjs', '-e', SERVER_SCRIPT, s3rverEntry, directory, opts.directory ? 'keep' : 'remove'], {
+  const child = spawn(process.execPath, [...flags, '--input-type=commonjs', '-e', SERVER_SCRIPT, s3rverEntry, directory, opts.directory ? 'keep' : 'remove', address, String(opts.port ?? 0)], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -93,7 +96,8 @@ export async function startLocalS3Server(opts: { directory?: string; startTimeou
   (child.stderr as Socket | null)?.unref();
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    // A wildcard bind is reached on loopback from this machine.
+    endpoint: `http://${address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address}:${port}`,
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         child.ref(); // keep this process alive until the server is gone
