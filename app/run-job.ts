@@ -23,6 +23,11 @@ export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 's
   /** The run's runtime, once its services and roles are up. */
   onRuntime?: (rt: Runtime) => void;
   onProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * Awaited with the reports before anything the run started is closed: its services, roles and
+   * queues stay up meanwhile (a dashboard lingering after the run).
+   */
+  holdOpen?: (reports: Report[]) => Promise<void>;
 }
 
 /** The main job audits every segment: its report is about accuracy as much as bytes. */
@@ -119,6 +124,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
         }),
       );
     }
+    await opts.holdOpen?.(reports);
     return reports;
   } catch (err) {
     // Stopped: say why, not which wait the stop happened to cut short.

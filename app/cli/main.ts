@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
+import { registerDashboardCommand } from './dashboard-command.js';
 import { registerModelCommands } from './model-command.js';
 import { registerModelsCommands } from './models-command.js';
 import { registerRoleCommands } from './roles-command.js';
@@ -19,6 +20,7 @@ registerServicesCommand(program);
 registerModelCommands(program);
 registerModelsCommands(program);
 registerBenchCommand(program);
+registerDashboardCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // One line for the user; the stack only when asked for.

@@ -1,24 +1,34 @@
 import type { Command } from 'commander';
-import { archiveProgress, enqueueArchives } from '../enqueue.js';
+import { archiveProgress, archiveReports, enqueueArchives } from '../enqueue.js';
 import { ingestSource } from '../ingest-source.js';
 import { startRoles, type RoleName } from '../roles.js';
 import { abortOnSignals, closeOnSignals } from '../signals.js';
 import { createRuntime } from '../runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import { streamOptions, streamRequestOf, type StreamFlags } from './options.js';
-import { progressBar } from './progress.js';
+import { streamsProgress } from './progress.js';
+import { summaryTable } from '../../src/report/report.js';
 import { observeProcess } from '../observability.js';
+import { AttachedDashboard } from '../dashboard/attached.js';
+import { checkDashboardBind } from '../dashboard/auth.js';
+import { dashboardSettings } from '../dashboard/settings.js';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
-async function serve(roles: RoleName[], role: string = roles.join('+')): Promise<void> {
+async function serve(roles: RoleName[], role: string = roles.join('+'), opts: { dashboard?: boolean } = {}): Promise<void> {
   const config = loadConfig();
+  // `up` serves the dashboard when ONEADAPT_DASHBOARD_PORT says where (read before anything starts).
+  const board = opts.dashboard ? dashboardSettings() : undefined;
+  if (board?.port !== undefined) checkDashboardBind(board.host, board.token);
   const seen = await observeProcess(config, role);
   const running = await startRoles(config, roles, { log: seen.log, metrics: seen.metrics });
   seen.attach(running.runtime);
+  const dashboard = board?.port === undefined ? undefined : new AttachedDashboard({ host: board.host, port: board.port, token: board.token, metrics: seen.metrics, log: seen.log });
+  dashboard?.attach(running.runtime);
   closeOnSignals(async () => {
     // Out of rotation first: no new traffic while jobs in flight finish.
     seen.drain();
+    await dashboard?.close();
     await running.close();
     await seen.close();
   }, seen.log);
@@ -35,7 +45,7 @@ async function serve(roles: RoleName[], role: string = roles.join('+')): Promise
 export function registerRoleCommands(program: Command): void {
   program.command('worker').description('inference worker: segments → detections (+ gradients) → results').action(() => serve(['worker']));
   program.command('coordinator').description('coordinator: results → policy step → knob updates').action(() => serve(['coordinator']));
-  program.command('up').description('worker, coordinator and archive ingest in one process').action(() => serve(['worker', 'coordinator', 'ingest'], 'up'));
+  program.command('up').description('worker, coordinator and archive ingest in one process (and the dashboard when ONEADAPT_DASHBOARD_PORT is set)').action(() => serve(['worker', 'coordinator', 'ingest'], 'up', { dashboard: true }));
 
   const ingest = program
     .command('ingest')
@@ -63,22 +73,24 @@ export function registerRoleCommands(program: Command): void {
     .command('enqueue')
     .description('archived footage → one stream per video, processed by `up`/`ingest` roles')
     .argument('<inputs...>', 'video files, folders, or s3://bucket/prefix')
-    .option('--wait', 'wait until every stream is processed, with a progress bar');
+    .option('--wait', 'wait until every stream is processed, with live progress and a per-stream summary');
   streamOptions(enqueue, { auditEvery: 0, maxSegments: false }).action(async (inputs: string[], o: StreamFlags & { wait?: boolean }) => {
     const rt = await createRuntime(loadConfig());
     try {
       const streams = await enqueueArchives(rt, inputs, { ...streamRequestOf(o), log });
       if (!o.wait) return;
-      const bar = progressBar('enqueue');
+      const view = streamsProgress('enqueue');
       let p = await archiveProgress(rt, streams);
       while (p.finished < streams.length) {
-        bar.update(p.done, p.total);
-        await new Promise((r) => setTimeout(r, 500));
-        p = await archiveProgress(rt, streams);
+        view.update(p);
+        await new Promise((r) => setTimeout(r, 1000));
+        p = await archiveProgress(rt, streams, p);
       }
-      bar.update(p.done, p.total);
-      bar.stop();
+      view.update(p);
+      view.stop();
       for (const f of p.failed) log(`enqueue: stream ${f.streamId} failed: ${f.reason}`);
+      const reports = await archiveReports(rt, streams);
+      if (reports.length > 0) console.log(summaryTable(reports));
       log(`enqueue: ${streams.length - p.failed.length} of ${streams.length} streams processed`);
       if (p.failed.length > 0) process.exitCode = 1;
     } finally {

@@ -12,7 +12,7 @@ import { drivePolicy } from './drive.js';
 import { readFootage } from './footage.js';
 import { DEFAULT_BENCH_GRID, gridSettings, settingKey, type BenchGrid } from './grid.js';
 import { summaryMarkdown } from './markdown.js';
-import { paretoPlot, timelinePlot } from './plots.js';
+import { paretoPlot, timelinePlot, type TimelineSegment } from './plots.js';
 import { renderPlot } from './render.js';
 import { benchReport, videoRunOf, type SlotDetections } from './results.js';
 import { LabCache } from './lab-cache.js';
@@ -121,7 +121,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     const results: RunResult[] = [];
     const calibration: { spec: string; score: CalibrationScore }[] = [];
     const reports: { path: string; body: unknown }[] = [];
-    const timelines = new Map<string, { resource: Resource | null; label: string; segments: { seq: number; qp: number; resolution: number; fps: number; kbps: number; f1: number }[] }[]>();
+    const timelines = new Map<string, { resource: Resource | null; label: string; segments: TimelineSegment[] }[]>();
     // Grid runs replay the cache (no tick: already counted); the other runs do real work.
     for (const [i, run] of [...gridRuns, ...runs].entries()) {
       const isGrid = i < gridRuns.length;
@@ -140,7 +140,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
           series.push({
             resource: run.resource,
             label: run.lambda === null ? run.spec : `${run.family} λ=${run.lambda}`,
-            segments: trace.rows.map((row) => ({ seq: row.seq, qp: row.setting.qp, resolution: row.setting.resolution, fps: row.setting.fps, kbps: (row.outcome.bytes * 8) / 1000 / segS, f1: row.outcome.f1 })),
+            segments: trace.rows.map((row) => ({ seq: row.seq, qp: row.setting.qp, resolution: row.setting.resolution, fps: row.setting.fps, roi: row.setting.roi, kbps: (row.outcome.bytes * 8) / 1000 / segS, f1: row.outcome.f1 })),
           });
           timelines.set(lab.footage.name, series);
         }
@@ -174,7 +174,7 @@ async function writeOutputs(
   o: {
     showGrid: boolean;
     reports: { path: string; body: unknown }[];
-    timelines: Map<string, { resource: Resource | null; label: string; segments: { seq: number; qp: number; resolution: number; fps: number; kbps: number; f1: number }[] }[]>;
+    timelines: Map<string, { resource: Resource | null; label: string; segments: TimelineSegment[] }[]>;
     resources: Resource[];
   },
 ): Promise<string[]> {

@@ -55,21 +55,50 @@ function constrainedSections(s: Summary): string[] {
   return out;
 }
 
+const config = (spec: string) => spec.replace(/^fixed:/, '');
+const standing = (onFrontier: boolean, by: string | null) => (onFrontier ? 'on the frontier' : by ? `dominated by ${config(by)}` : 'off the frontier');
+
+/**
+ * Every grid configuration, cheapest first, and where it stands on each frontier: the tables
+ * above show only the frontier, this says why every other configuration is left out.
+ */
+function gridSection(s: Summary): string[] {
+  const grid = s.rows.filter((r) => r.grid).sort((a, b) => a.kbps - b.kbps || b.f1 - a.f1);
+  const onBw = grid.filter((r) => r.onFixedFrontier).length;
+  const onGpu = grid.filter((r) => r.onGpuFrontier).length;
+  return [
+    '',
+    `## Fixed grid (all ${grid.length} configurations)`,
+    '',
+    `${onBw} of ${grid.length} are on the bandwidth frontier and ${onGpu} on the GPU frontier; the tables above show those. ` +
+      'Every other one is dominated: the configuration named costs no more (kbit/s, or GPU frames/s) and reaches at least the same F1.',
+    '',
+    '| configuration | mean kbit/s | mean F1 | mAP@0.5 | GPU frames/s of video | bandwidth | GPU |',
+    '|---|---|---|---|---|---|---|',
+    ...grid.map((r) => `| ${config(r.spec)} | ${num(r.kbps, 1)} | ${num(r.f1, 3)} | ${num(r.map, 3)} | ${num(r.framesPerS, 1)} | ${standing(r.onFixedFrontier, r.dominatedBy?.bw ?? null)} | ${standing(r.onGpuFrontier, r.dominatedBy?.gpu ?? null)} |`),
+  ];
+}
+
 /**
  * summary.md: the bandwidth table (adaptive runs priced on bytes, named fixed policies and the
  * fixed grid's frontier) and the GPU table (runs priced on frames inferred).
  */
 export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: string[] }): string {
   const isFixed = (r: SummaryRow) => r.resource === null;
-  // The grid's frontier stands for the grid (all of it is in summary.json).
-  const fixedShown = s.rows.filter((r) => isFixed(r) && (!r.grid || (o.showGrid && r.onFixedFrontier)));
-  const bw = [...fixedShown, ...s.rows.filter((r) => r.resource === 'bw')];
+  // In each table the grid's frontier on that cost stands for the grid; gridSection lists all of it.
+  const fixedShown = (onFrontier: (r: SummaryRow) => boolean) => s.rows.filter((r) => isFixed(r) && (!r.grid || (o.showGrid && onFrontier(r))));
+  const bw = [...fixedShown((r) => r.onFixedFrontier), ...s.rows.filter((r) => r.resource === 'bw')];
   const gpu = s.rows.filter((r) => r.resource === 'gpu');
+  const gpuTable = [...fixedShown((r) => r.onGpuFrontier), ...gpu];
+  const onBw = s.rows.filter((r) => r.grid && r.onFixedFrontier).length;
+  const gridNote = o.showGrid
+    ? ` The tables show the ${onBw} on the bandwidth frontier${gpu.length > 0 ? ` (the GPU table: the ${s.rows.filter((r) => r.grid && r.onGpuFrontier).length} on the GPU frontier)` : ''}; "Fixed grid" below lists all ${s.gridSize} and why the others are left out.`
+    : ' They draw the frontiers and the oracles; add `fixed` to --policies to list them (all are in summary.json).';
   const videos = s.videos.map((v) => `${v.name} (${v.segments} segments, reference ${v.referenceKbps.toFixed(0)} kbit/s)`).join(', ');
   const out = [
     '# OneAdapt bench',
     '',
-    `Videos: ${videos}. Fixed grid: ${s.gridSize} configurations on every segment.`,
+    `Videos: ${videos}. Fixed grid: ${s.gridSize} configurations on every segment.${gridNote}`,
     'Rows pool all videos (one fixed configuration serves every camera). "vs X" = this row\'s cost divided by',
     'curve X\'s cost at the same F1 (– where X does not reach that F1). F1 and mAP@0.5 are against the',
     'same model on the reference encode (QP 20, full resolution, 10 fps).',
@@ -78,7 +107,7 @@ export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: strin
     '',
     table(bw, 'bw'),
   ];
-  if (gpu.length > 0) out.push('', '## GPU as the cost (frames inferred per second of video)', '', table([...fixedShown, ...gpu], 'gpu'));
+  if (gpu.length > 0) out.push('', '## GPU as the cost (frames inferred per second of video)', '', table(gpuTable, 'gpu'));
   out.push('', '## Per video (against each video\'s own best fixed configuration)', '');
   out.push('| policy | λ | resource | ' + s.videos.map((v) => `${v.name} F1 | ${v.name} vs best fixed`).join(' | ') + ' |');
   out.push(`|${['policy', 'λ', 'resource', ...s.videos.flatMap(() => ['a', 'b'])].map(() => '---').join('|')}|`);
@@ -86,6 +115,7 @@ export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: strin
     const cells = r.perVideo.map((v) => `${num(v.f1, 3)} | ${ratio(r.resource === 'gpu' ? v.framesVsBestFixedAtEqualF1 : v.bytesVsBestFixedAtEqualF1)}`);
     out.push(`| ${r.lambda === null && r.resource !== null ? r.spec : r.policy} | ${lambda(r.lambda)} | ${r.resource ?? '–'} | ${cells.join(' | ')} |`);
   }
+  if (o.showGrid) out.push(...gridSection(s));
   out.push(...constrainedSections(s));
   if (o.plots.length > 0) out.push('', '## Plots', '', ...o.plots.map((p) => `![${p}](${p})`));
   return out.join('\n') + '\n';

@@ -49,9 +49,15 @@ export type SummaryRow = {
   /** Mean seconds from the start of the segment a decision rests on to the start of the first one it steers. */
   adaptationDelayS: number | null;
   overheadMsPerS: number;
-  /** Part of the fixed grid; `onFixedFrontier`: on its pooled bandwidth frontier. */
+  /** Part of the fixed grid; `onFixedFrontier`: on its pooled bandwidth frontier; `onGpuFrontier`: on its frames one. */
   grid: boolean;
   onFixedFrontier: boolean;
+  onGpuFrontier: boolean;
+  /**
+   * A grid row off a frontier: the frontier configuration that costs no more and reaches at
+   * least its F1 (null on the frontier); null for rows outside the grid.
+   */
+  dominatedBy: Record<Resource, string | null> | null;
   perVideo: { video: string; kbps: number; f1: number; map: number; framesPerS: number; bytesVsBestFixedAtEqualF1: number | null; framesVsBestFixedAtEqualF1: number | null }[];
 } & Ratios<'bytes'> &
   Ratios<'frames'>;
@@ -141,6 +147,13 @@ function curvesFor(runs: readonly RunResult[], r: Resource): Curves {
   };
 }
 
+/** The cheapest point of `frontier` that costs no more than (cost, f1) and reaches at least its F1, other than `self`. */
+function dominator(frontier: readonly CurvePoint[], cost: number, f1: number, self: string): string | null {
+  if (frontier.some((q) => q.label === self)) return null;
+  const eps = 1e-9;
+  return frontier.find((q) => q.label !== self && q.f1 >= f1 - eps && q.cost <= cost + eps)?.label ?? null;
+}
+
 function ratios<P extends 'bytes' | 'frames'>(prefix: P, cost: number, f1: number, c: Curves): Ratios<P> {
   const curve: Record<Compared, CurvePoint[]> = { BestFixed: c.fixedFrontier, Awstream: c.awstream, Chameleon: c.chameleon, Oracle: c.oracle, Lag1Oracle: c.lag1Oracle };
   return Object.fromEntries(COMPARED.map((k) => [`${prefix}Vs${k}AtEqualF1`, costRatioAtEqualF1(cost, f1, curve[k])])) as Ratios<P>;
@@ -177,6 +190,8 @@ export function summarize(runs: readonly RunResult[], videos: Summary['videos'],
       overheadMsPerS: run.videos.reduce((s, v) => s + v.overheadMs, 0) / seconds,
       grid: run.grid,
       onFixedFrontier: run.grid && curves.bw.fixedFrontier.some((q) => q.label === run.spec),
+      onGpuFrontier: run.grid && curves.gpu.fixedFrontier.some((q) => q.label === run.spec),
+      dominatedBy: run.grid ? { bw: dominator(curves.bw.fixedFrontier, p.kbps, p.f1, run.spec), gpu: dominator(curves.gpu.fixedFrontier, p.framesPerS, p.f1, run.spec) } : null,
       ...ratios('bytes', p.kbps, p.f1, curves.bw),
       ...ratios('frames', p.framesPerS, p.f1, curves.gpu),
       perVideo: run.videos.map((v, vi) => {

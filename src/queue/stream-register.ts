@@ -271,6 +271,18 @@ export class StreamRegister {
     return this.redis.hlen(this.key(streamId, 'rows'));
   }
 
+  /** Segment `seq`'s report row; undefined until it is recorded. */
+  async row(streamId: string, seq: number): Promise<SegmentRow | undefined> {
+    const raw = await this.redis.hget(this.key(streamId, 'rows'), String(seq));
+    return raw ? parseJsonRecord(segmentRowSchema, raw, `stream ${streamId} row ${seq}`) : undefined;
+  }
+
+  /** How far the ingest got: the last segment claimed (being encoded) and the last one queued; -1: none. */
+  async ingestPosition(streamId: string): Promise<{ claimed: number; enqueued: number }> {
+    const [claimed, enqueued] = await this.redis.hmget(this.key(streamId, 'knobs'), 'claimed', 'enqueued');
+    return { claimed: Number(claimed ?? -1), enqueued: Number(enqueued ?? -1) };
+  }
+
   async lastConsumed(streamId: string): Promise<number> {
     return (await this.policyState(streamId)).lastSeq;
   }

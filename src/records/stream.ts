@@ -17,6 +17,8 @@ export interface StreamMeta {
   analysisFps: number;
   /** The stream's knob ladders; every path that starts a stream stores them. */
   spaces: KnobSpaces;
+  /** Segments a file is expected to give, from its probed duration (an estimate; none for live sources). */
+  expectedSegments?: number;
   /** Set once the ingest has cut the whole source. */
   totalSegments?: number;
 }
@@ -44,6 +46,7 @@ export const streamMetaSchema = z.object({
   segmentSeconds: z.number().positive(),
   analysisFps: z.number().positive(),
   spaces: knobSpacesSchema,
+  expectedSegments: z.number().int().min(0).optional(),
   totalSegments: z.number().int().min(0).optional(),
 }) satisfies z.ZodType<StreamMeta>;
 

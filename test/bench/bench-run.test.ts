@@ -93,6 +93,39 @@ describe.skipIf(missing.length > 0)(`oneadapt bench on a short clip${missing.len
     expect(md).toMatch(/\| fixed:qp=28 \|/);
   });
 
+  it('lists every grid configuration in summary.md, each on a frontier or with the one that dominates it', async () => {
+    const md = await readFile(path.join(out, 'summary.md'), 'utf8');
+    const section = md.slice(md.indexOf('## Fixed grid (all 12 configurations)'));
+    expect(section.length).toBeGreaterThan(0);
+    const rows = section.split('\n').filter((l) => /^\| qp=/.test(l)).map((l) => l.replace(/^\| | \|$/g, '').split(' | '));
+    expect(rows).toHaveLength(12);
+    const s = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
+    const grid = s.rows.filter((r: { grid: boolean }) => r.grid);
+    expect(rows.map((r) => `fixed:${r[0]}`).sort()).toEqual(grid.map((r: { spec: string }) => r.spec).sort());
+    for (const [column, resource] of [[5, 'bw'], [6, 'gpu']] as const) {
+      const on = new Set(rows.filter((r) => r[column] === 'on the frontier').map((r) => r[0]));
+      expect(on.size).toBeGreaterThan(0);
+      for (const r of rows) {
+        const json = grid.find((g: { spec: string }) => g.spec === `fixed:${r[0]}`);
+        if (r[column] === 'on the frontier') {
+          expect(json.dominatedBy[resource]).toBeNull();
+          continue;
+        }
+        // Dominated by a frontier configuration that costs no more for at least the same F1.
+        const by = /^dominated by (.+)$/.exec(r[column])?.[1];
+        expect(on.has(by!), `${r[0]} (${resource}): ${r[column]}`).toBe(true);
+        expect(json.dominatedBy[resource]).toBe(`fixed:${by}`);
+        const other = grid.find((g: { spec: string }) => g.spec === `fixed:${by}`);
+        expect(other.f1).toBeGreaterThanOrEqual(json.f1 - 1e-9);
+        expect(resource === 'bw' ? other.kbps : other.framesPerS).toBeLessThanOrEqual((resource === 'bw' ? json.kbps : json.framesPerS) + 1e-9);
+      }
+    }
+    // The bandwidth table shows exactly the configurations on the bandwidth frontier.
+    const bwTable = md.slice(md.indexOf('## Bandwidth as the cost'), md.indexOf('## GPU as the cost'));
+    const shown = [...bwTable.matchAll(/^\| fixed:(qp=\d+,resolution=[\d.]+,fps=\d+) \|/gm)].map((m) => m[1]).sort();
+    expect(shown).toEqual(rows.filter((r) => r[5] === 'on the frontier').map((r) => r[0]).sort());
+  });
+
   it('writes a report (docs/report.md) per run', async () => {
     const dir = path.join(out, 'reports', 'highway-320x240');
     const files = await readdir(dir);
@@ -116,6 +149,10 @@ describe.skipIf(missing.length > 0)(`oneadapt bench on a short clip${missing.len
       expect(stats.width).toBeGreaterThan(400);
       expect(stats.inked).toBeGreaterThan(0.02);
       expect(stats.colours).toBeGreaterThan(8);
+      // Tick labels are plain numbers (400, 1.5k), never exponents (4e+2).
+      const text = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+      expect(text.filter((t) => /\de[+-]\d/.test(t)), name).toEqual([]);
+      if (name.startsWith('timeline')) for (const title of ['QP', 'resolution scale', 'frames/s', 'roi QP offset', 'kbit/s', 'F1']) expect(text, `${name}: ${title}`).toContain(title);
     }
   });
 });

@@ -122,6 +122,18 @@ export class StreamOptionsError extends PermanentError {
   override name = 'StreamOptionsError';
 }
 
+/**
+ * How many segments the ingest will cut from a source of `durationS` seconds (it keeps a
+ * trailing partial one): an estimate from the probed duration, exact once the ingest has read
+ * the source (StreamMeta.totalSegments). Undefined for a source without a duration (live).
+ */
+export function expectedSegments(durationS: number, segmentSeconds: number, analysisFps: number, maxSegments?: number): number | undefined {
+  if (!Number.isFinite(durationS) || !(durationS > 0)) return undefined;
+  const slots = Math.max(1, Math.round(segmentSeconds * analysisFps));
+  const n = Math.max(1, Math.ceil(Math.round(durationS * analysisFps) / slots));
+  return maxSegments === undefined ? n : Math.min(n, maxSegments);
+}
+
 /** Resolves a request against the defaults for a probed source and its model; pure. */
 export function compileStream(req: StreamRequest, defaults: StreamDefaults, info: VideoInfo, model: ModelSpec, isLive: boolean): CompiledStream {
   const policySpec = req.policy ?? defaults.policy;
@@ -148,6 +160,8 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
     analysisFps: defaults.analysisFps,
     spaces,
   };
+  const expected = isLive ? undefined : expectedSegments(info.durationS, defaults.segmentSeconds, defaults.analysisFps, maxSegments);
+  if (expected !== undefined) meta.expectedSegments = expected;
   return {
     meta,
     policy,
