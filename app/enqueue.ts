@@ -7,7 +7,7 @@ import { streamIdFor } from '../src/records/stream-id.js';
 import { parseS3Url } from '../src/storage/keys.js';
 import { knobsLabel } from '../src/knobs/encode.js';
 import { buildReport, type Report } from '../src/report/report.js';
-import { expectedSegments, type StreamRequest } from '../workers/ingest/stream-options.js';
+import { expectedSegments, FLEET_DEFAULT_POLICY, type StreamRequest } from '../workers/ingest/stream-options.js';
 import type { Runtime } from './runtime.js';
 
 export const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.ts', '.mpg', '.mpeg', '.flv'];
@@ -37,7 +37,7 @@ async function expandLocal(input: string): Promise<string[]> {
 }
 
 /** What every archived stream is started with; unset fields take the configured defaults. */
-export interface ArchiveOptions extends Pick<StreamRequest, 'policy' | 'model' | 'spaces' | 'auditEvery' | 'probeEvery'> {
+export interface ArchiveOptions extends Pick<StreamRequest, 'policy' | 'model' | 'spaces' | 'auditEvery' | 'probeEvery' | 'fleet'> {
   log?: (l: string) => void;
 }
 
@@ -46,7 +46,7 @@ export interface ArchiveOptions extends Pick<StreamRequest, 'policy' | 'model' |
  * (workers may run elsewhere); s3:// prefixes are listed in place.
  */
 export async function enqueueArchives(rt: Runtime, inputs: string[], opts: ArchiveOptions = {}): Promise<EnqueuedStream[]> {
-  const policy = opts.policy ?? rt.config.policy;
+  const policy = opts.policy ?? (opts.fleet ? FLEET_DEFAULT_POLICY : rt.config.policy);
   const model = opts.model ?? rt.config.model;
   // Fail here, not in the ingest job: a bad policy or model would fail every stream.
   policyFromSpec(policy);
@@ -78,7 +78,7 @@ export async function enqueueArchives(rt: Runtime, inputs: string[], opts: Archi
       await rt.store.put(key, await readFile(source), 'video/*');
       source = `s3://${rt.store.bucket}/${key}`;
     }
-    await rt.ingestJobs.add({ streamId, source, policy, model, spaces: opts.spaces, auditEvery: opts.auditEvery, probeEvery: opts.probeEvery });
+    await rt.ingestJobs.add({ streamId, source, policy, model, spaces: opts.spaces, auditEvery: opts.auditEvery, probeEvery: opts.probeEvery, ...(opts.fleet ? { fleet: opts.fleet } : {}) });
     opts.log?.(`enqueued ${s.name} as stream ${streamId}${expected !== undefined ? ` (≈${expected} segments)` : ''}`);
     out.push({ streamId, source, ...(expected !== undefined ? { expectedSegments: expected } : {}) });
   }

@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Config } from '../src/config/config.js';
 import { sweepTempDirs } from '../src/media/temp-dir.js';
 import { Coordinator } from '../workers/coordinator/coordinator.js';
+import { FleetRegister } from '../src/queue/fleet-register.js';
 import { startCoordinatorWorker } from '../workers/coordinator/results-worker.js';
 import { startIngestJobWorker } from '../workers/ingest/ingest-jobs-worker.js';
 import { streamDefaults } from '../workers/ingest/stream-options.js';
@@ -70,7 +71,7 @@ export async function startRoles(config: Config, roles: RoleName[], opts: RoleOp
       log(`inference worker: model ${model.spec.name} on ${model.providers.join(',')}`);
     }
     if (roles.includes('coordinator')) {
-      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, queue: rt.queueNames.results, coordinator: new Coordinator(rt.streams, log, metrics ? (step) => metrics.policyStep(step) : undefined), timings: config.queueTimings, log }));
+      workers.push(startCoordinatorWorker({ connection: rt.connection, prefix: config.queuePrefix, queue: rt.queueNames.results, coordinator: new Coordinator(rt.streams, log, metrics ? (step) => metrics.policyStep(step) : undefined, new FleetRegister(rt.redis, config.queuePrefix)), timings: config.queueTimings, log }));
       log('coordinator: consuming results');
     }
     if (roles.includes('ingest')) {

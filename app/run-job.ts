@@ -11,6 +11,7 @@ import { mediaFromConfig, type Runtime } from './runtime.js';
 import type { Log } from '../src/log.js';
 import type { Metrics } from './metrics/metrics.js';
 import { waitForRows } from './stream-progress.js';
+import { FleetRegister, type BudgetChange } from '../src/queue/fleet-register.js';
 
 /** Every stream of a run is asked for alike: a StreamRequest without its source. */
 export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 'streamId'> {
@@ -23,6 +24,8 @@ export interface RunOptions extends Omit<StreamRequest, 'source' | 'origin' | 's
   /** The run's runtime, once its services and roles are up. */
   onRuntime?: (rt: Runtime) => void;
   onProgress?: (done: number, total: number | undefined) => void;
+  /** With `fleet`: the fleet's budgets, set before the streams start. */
+  fleetBudget?: BudgetChange;
   /**
    * Awaited with the reports before anything the run started is closed: its services, roles and
    * queues stay up meanwhile (a dashboard lingering after the run).
@@ -61,6 +64,9 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
     const stop = opts.signal ? AbortSignal.any([opts.signal, lost.signal]) : lost.signal;
     stop.addEventListener('abort', () => (stopReason = stop.reason), { once: true });
     const deps = { media: rt.media, store: rt.store, streams: rt.streams, segments: rt.segments, modelsDir: config.modelsDir, log };
+    const fleet = opts.fleet;
+    const fleets = fleet ? new FleetRegister(rt.redis, config.queuePrefix) : undefined;
+    if (fleet && fleets && opts.fleetBudget) await fleets.setBudget(fleet.name, opts.fleetBudget);
     const streams: StartedStream[] = [];
     for (const [i, video] of opts.videos.entries()) {
       streams.push(
@@ -73,9 +79,21 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
           auditEvery: opts.auditEvery ?? RUN_AUDIT_EVERY,
           probeEvery: opts.probeEvery,
           maxSegments: opts.maxSegments,
+          fleet,
         }, { info: infos[i], signal: stop }),
       );
     }
+    // A stream that is done leaves its fleet at once: the others get its share now, not after the timeout.
+    const leaving = fleet && fleets
+      ? streams.map((s) =>
+          s.done
+            .then(async () => {
+              await waitForRows(rt, s.streamId, (await rt.streams.meta(s.streamId))?.totalSegments ?? 0, config.resultTimeoutMs, stop);
+              await fleets.leave(fleet.name, s.streamId);
+            })
+            .catch(() => undefined),
+        )
+      : [];
 
     let stopProgress = false;
     const progress = (async () => {
@@ -94,6 +112,7 @@ export async function runVideos(baseConfig: Config, opts: RunOptions): Promise<R
 
     try {
       await Promise.all(streams.map((s) => s.done));
+      await Promise.all(leaving);
       // Every segment's row arrives, processed or failed with a reason.
       for (const s of streams) {
         const total = (await rt.streams.meta(s.streamId))?.totalSegments ?? 0;

@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { runBench } from '../comparison/comparison.js';
 import { DEFAULT_BENCH_GRID, parseLevels } from '../comparison/grid.js';
 import { parseLambdas, parsePolicyList, type Resource } from '../comparison/specs.js';
+import { parseFleetBudgets } from '../comparison/fleet-bench.js';
 
 interface BenchFlags {
   policies: string[];
@@ -16,6 +17,7 @@ interface BenchFlags {
   gridFps?: string;
   gridFpsLadder?: string;
   cache?: string;
+  budgetKbps?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), ...parsePolicyList(v)];
@@ -32,6 +34,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--model <model>', 'model name or [family:]path.onnx (default: ONEADAPT_MODEL)')
     .option('--max-segments <n>', 'use only the first n 1-s segments of each video')
     .option('--cache <dir>', 'keep measurements in this folder and reuse them in later runs (same video, model, segment length)')
+    .option('--budget-kbps <list>', 'also run the videos as one fleet under each total, kbit/s or % of the sum of the cameras\' cheapest fixed configurations reaching F1 0.9 (e.g. 600,300 or 25%,50%)')
     .option('--grid-qp <list>', `fixed grid QPs (default ${DEFAULT_BENCH_GRID.qp.join(',')})`)
     .option('--grid-resolution <list>', `fixed grid resolution scales (default ${DEFAULT_BENCH_GRID.resolution.join(',')})`)
     .option('--grid-fps <list>', `fixed grid frame rates (default ${DEFAULT_BENCH_GRID.fps.join(',')})`)
@@ -60,6 +63,7 @@ export function registerBenchCommand(program: Command): void {
         model: o.model,
         maxSegments,
         cacheDir: o.cache,
+        ...(o.budgetKbps ? { fleetBudgets: parseFleetBudgets(o.budgetKbps) } : {}),
         log: (l) => process.stderr.write(`${l}\n`),
         onProgress: (done, total) => {
           if (!started) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
+import { registerFleetCommands } from './fleet-command.js';
 import { registerDashboardCommand } from './dashboard-command.js';
 import { registerModelCommands } from './model-command.js';
 import { registerModelsCommands } from './models-command.js';
@@ -20,6 +21,7 @@ registerServicesCommand(program);
 registerModelCommands(program);
 registerModelsCommands(program);
 registerBenchCommand(program);
+registerFleetCommands(program);
 registerDashboardCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

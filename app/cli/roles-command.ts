@@ -5,7 +5,9 @@ import { startRoles, type RoleName } from '../roles.js';
 import { abortOnSignals, closeOnSignals } from '../signals.js';
 import { createRuntime } from '../runtime.js';
 import { loadConfig } from '../../src/config/config.js';
-import { streamOptions, streamRequestOf, type StreamFlags } from './options.js';
+import { fleetBudgetOf, streamOptions, streamRequestOf, type StreamFlags } from './options.js';
+import { setFleetBudget } from './fleet-command.js';
+import { FleetRegister } from '../../src/queue/fleet-register.js';
 import { streamsProgress } from './progress.js';
 import { summaryTable } from '../../src/report/report.js';
 import { observeProcess } from '../observability.js';
@@ -58,6 +60,9 @@ export function registerRoleCommands(program: Command): void {
     if (source === undefined) return serve(['ingest']);
     const abort = new AbortController();
     const config = loadConfig();
+    const budget = fleetBudgetOf(o);
+    if (budget && o.fleet === undefined) throw new Error('--budget-kbps and --budget-gpu-fps set a fleet\'s budget: give --fleet <name>');
+    if (budget && o.fleet !== undefined) await setFleetBudget(config, o.fleet, budget);
     // A live source ingests for as long as it runs: it is observed like the roles.
     const seen = await observeProcess(config, 'ingest');
     abortOnSignals(abort, seen.log);
@@ -75,8 +80,11 @@ export function registerRoleCommands(program: Command): void {
     .argument('<inputs...>', 'video files, folders, or s3://bucket/prefix')
     .option('--wait', 'wait until every stream is processed, with live progress and a per-stream summary');
   streamOptions(enqueue, { auditEvery: 0, maxSegments: false }).action(async (inputs: string[], o: StreamFlags & { wait?: boolean }) => {
+    const budget = fleetBudgetOf(o);
+    if (budget && o.fleet === undefined) throw new Error('--budget-kbps and --budget-gpu-fps set a fleet\'s budget: give --fleet <name>');
     const rt = await createRuntime(loadConfig());
     try {
+      if (budget && o.fleet !== undefined) await new FleetRegister(rt.redis, rt.config.queuePrefix).setBudget(o.fleet, budget);
       const streams = await enqueueArchives(rt, inputs, { ...streamRequestOf(o), log });
       if (!o.wait) return;
       const view = streamsProgress('enqueue');

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { runVideos } from '../run-job.js';
 import { loadConfig } from '../../src/config/config.js';
 import { abortOnSignals } from '../signals.js';
-import { countOption, streamOptions, streamRequestOf, type StreamFlags } from './options.js';
+import { randomBytes } from 'node:crypto';
+import { countOption, fleetBudgetOf, streamOptions, streamRequestOf, type StreamFlags } from './options.js';
 import { summaryTable, type Report } from '../../src/report/report.js';
 import { progressBar } from './progress.js';
 import { observeProcess } from '../observability.js';
@@ -48,7 +49,9 @@ export function registerRunCommand(program: Command): void {
     const reports = await runVideos(config, {
       videos,
       signal: abort.signal,
-      ...streamRequestOf(o),
+      // A budget without a fleet name makes the run's streams one fleet of their own.
+      ...streamRequestOf({ ...o, fleet: o.fleet ?? (fleetBudgetOf(o) ? `run-${randomBytes(3).toString('hex')}` : undefined) }),
+      fleetBudget: fleetBudgetOf(o),
       lockstep: o.lockstep,
       log: seen.log,
       metrics: seen.metrics,

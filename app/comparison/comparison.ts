@@ -19,6 +19,7 @@ import { LabCache } from './lab-cache.js';
 import { calibrationPairs } from './calibration-pairs.js';
 import { calibrationScore, type CalibrationPair, type CalibrationScore } from './calibration-score.js';
 import { SegmentLab } from './segment-lab.js';
+import { fleetComparison, fleetUnits, type FleetBudgetSpec } from './fleet-bench.js';
 
 /** Bumped whenever what a measurement means changes, so that old cache files are not reused. */
 const LAB_VERSION = 'lab-1';
@@ -40,6 +41,8 @@ export interface BenchOptions {
   config?: Config;
   /** Folder of measurements kept between runs (see LabCache); none when absent. */
   cacheDir?: string;
+  /** `--budget-kbps`: also compare the videos as one fleet under each of these totals. */
+  fleetBudgets?: FleetBudgetSpec[];
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
@@ -79,7 +82,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const spaces = DEFAULT_SPACES;
   const segS = config.segmentSeconds;
   const { runs, showGrid } = expandRuns(o.policies, o.lambdas, o.resources);
-  const needsGradients = runs.some((r) => policyFromSpec(r.spec).needsGradients);
+  // The fleet comparison runs OneAdapt too.
+  const needsGradients = runs.some((r) => policyFromSpec(r.spec).needsGradients) || (o.fleetBudgets?.length ?? 0) > 0;
   const media = createFfmpegMedia({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   const footage = [];
   for (const v of o.videos) footage.push(await readFootage(media, v, { analysisFps: config.analysisFps, segmentSeconds: segS, maxSegments: o.maxSegments }));
@@ -102,7 +106,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     const pixels = (lab: SegmentLab) => (lab.footage.width * lab.footage.height) / (320 * 240);
     const gridUnits = labs.map((lab) => Array.from({ length: lab.segments }, (_, seq) => lab.missing(seq, grid) * pixels(lab)));
     const runUnits = (spec: string) => (policyFromSpec(spec).needsGradients ? 6 : 0.2);
-    const total = gridUnits.flat().reduce((s, u) => s + u, 0) + runs.reduce((s, r) => s + runUnits(r.spec) * labs.reduce((t, l) => t + l.segments * pixels(l), 0), 0);
+    const total = gridUnits.flat().reduce((s, u) => s + u, 0) + runs.reduce((s, r) => s + runUnits(r.spec) * labs.reduce((t, l) => t + l.segments * pixels(l), 0), 0) + fleetUnits(labs, o.fleetBudgets?.length ?? 0, pixels);
     let done = 0;
     const tick = (units: number) => o.onProgress?.((done += units), Math.max(total, done));
 
@@ -160,6 +164,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       }),
       calibration,
     );
+    if (o.fleetBudgets && o.fleetBudgets.length > 0) {
+      summary.fleets = await fleetComparison({ labs, grid: results.filter((r) => r.grid), budgets: o.fleetBudgets, segmentSeconds: segS, classes, onSegment: (lab, gradient) => tick((gradient ? 6 : 0.2) * pixels(lab)) });
+    }
     await Promise.all(labs.map((l) => l.flush()));
     const files = await writeOutputs(o.outDir, summary, { showGrid, reports, timelines, resources: o.resources });
     return { summary, files, seconds: (performance.now() - started) / 1000 };

@@ -1,4 +1,5 @@
 import type { Summary, SummaryRow } from './summary.js';
+import { fleetMarkdown } from './fleet-markdown.js';
 
 const num = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const ratio = (v: number | null) => (v === null ? '–' : `${v.toFixed(2)}×`);
@@ -117,6 +118,7 @@ export function summaryMarkdown(s: Summary, o: { showGrid: boolean; plots: strin
   }
   if (o.showGrid) out.push(...gridSection(s));
   out.push(...constrainedSections(s));
+  out.push(...fleetMarkdown(s.fleets));
   if (o.plots.length > 0) out.push('', '## Plots', '', ...o.plots.map((p) => `![${p}](${p})`));
   return out.join('\n') + '\n';
 }

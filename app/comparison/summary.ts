@@ -4,6 +4,7 @@ import { costRatioAtEqualF1, paretoFrontier, type CurvePoint } from './pareto.js
 import type { PolicyFamily, Resource } from './specs.js';
 import type { CalibrationScore } from './calibration-score.js';
 import { constrainedRows, type BudgetRow, type TargetRow } from './targets.js';
+import type { FleetSection } from './fleet-section.js';
 
 /** One run on one video, reduced to what the comparison needs. */
 export interface VideoRun {
@@ -78,6 +79,8 @@ export interface Summary {
   budgets: BudgetRow[];
   /** Per gradient run: how well its per-knob predictions matched one-step moves. */
   calibration: { spec: string; score: CalibrationScore }[];
+  /** `--budget-kbps`: the videos as one fleet under each total (see fleet-bench.ts). */
+  fleets?: FleetSection;
   videos: { name: string; path: string; segments: number; durationS: number; referenceKbps: number }[];
   gridSize: number;
   rows: SummaryRow[];

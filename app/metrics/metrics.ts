@@ -34,6 +34,15 @@ export class Metrics {
   private readonly steps = new Counter({ name: 'oneadapt_policy_steps_total', help: 'Results the coordinator consumed; outcome="stepped" moved the policy, "failed" closed a failed segment', labelNames: ['stream', 'outcome'], registers: [this.registry] });
   private readonly knob = new Gauge({ name: 'oneadapt_stream_knob', help: 'The stream\'s current knob values (qp, resolution scale, fps, roi offset)', labelNames: ['stream', 'knob'], registers: [this.registry] });
   private readonly auditF1 = new Gauge({ name: 'oneadapt_stream_audit_f1', help: 'F1 of the stream\'s last audit against its reference-quality copy', labelNames: ['stream'], registers: [this.registry] });
+  private readonly fleetPrice = new Gauge({ name: 'oneadapt_fleet_price', help: 'The fleet\'s price of bandwidth, F1 per kbit/s', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetGpuPrice = new Gauge({ name: 'oneadapt_fleet_gpu_price', help: 'The fleet\'s price of GPU, F1 per frame inferred per second', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetBudget = new Gauge({ name: 'oneadapt_fleet_budget_kbps', help: 'The fleet\'s uplink budget, kbit/s', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetSpend = new Gauge({ name: 'oneadapt_fleet_spend_kbps', help: 'What the fleet\'s live members are about to send, kbit/s', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetGpuBudget = new Gauge({ name: 'oneadapt_fleet_budget_gpu_fps', help: 'The fleet\'s GPU budget, frames inferred per second', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetGpuSpend = new Gauge({ name: 'oneadapt_fleet_spend_gpu_fps', help: 'Frames per second the fleet\'s live members are about to have inferred', labelNames: ['fleet'], registers: [this.registry] });
+  private readonly fleetShare = new Gauge({ name: 'oneadapt_fleet_share', help: 'A member\'s share of its fleet\'s spend (0..1)', labelNames: ['fleet', 'stream'], registers: [this.registry] });
+  /** Members each fleet's share gauge has a series for: a member that left loses its series. */
+  private readonly fleetMembers = new Map<string, Set<string>>();
 
   constructor(opts: { defaults?: boolean } = {}) {
     // Process CPU, memory, event-loop lag and GC: what tells a stuck or leaking role.
@@ -75,5 +84,22 @@ export class Metrics {
       this.knob.set({ stream: step.streamId, knob: name }, value);
     }
     if (step.auditF1 !== null) this.auditF1.set({ stream: step.streamId }, step.auditF1);
+    if (step.fleet) this.fleetStep(step.fleet);
+  }
+
+  private fleetStep(f: NonNullable<PolicyStep['fleet']>): void {
+    const fleet = f.name;
+    if (f.priceBw !== undefined) this.fleetPrice.set({ fleet }, f.priceBw);
+    if (f.priceGpu !== undefined) this.fleetGpuPrice.set({ fleet }, f.priceGpu);
+    if (f.budgetKbps !== undefined) this.fleetBudget.set({ fleet }, f.budgetKbps);
+    else this.fleetBudget.remove({ fleet });
+    if (f.budgetGpuFps !== undefined) this.fleetGpuBudget.set({ fleet }, f.budgetGpuFps);
+    else this.fleetGpuBudget.remove({ fleet });
+    this.fleetSpend.set({ fleet }, f.spendKbps);
+    this.fleetGpuSpend.set({ fleet }, f.spendGpuFps);
+    const known = this.fleetMembers.get(fleet) ?? new Set<string>();
+    for (const stream of known) if (!(stream in f.shares)) this.fleetShare.remove({ fleet, stream });
+    for (const [stream, share] of Object.entries(f.shares)) this.fleetShare.set({ fleet, stream }, share);
+    this.fleetMembers.set(fleet, new Set(Object.keys(f.shares)));
   }
 }

@@ -1,10 +1,10 @@
-import { KNOB_NAMES, type KnobName } from '../knobs/space.js';
+import { KNOB_NAMES, type KnobName, type KnobSetting, type KnobSpaces } from '../knobs/space.js';
 import { X_MIN, settingFromState, type KnobState } from '../knobs/state.js';
 import { knobGradient, type GradientWeights, type KnobTerms } from './accgrad.js';
 import { adamStep, ZERO_MOMENTS, type AdamConfig, type AdamMoments } from './adam.js';
 import { CALIBRATION_PRIOR, calibrate, lossPerRec, type Calibration } from './calibration.js';
 import { budgetError, priceStep, targetError } from './price.js';
-import type { Policy, SegmentFeedback } from './policy.js';
+import type { FleetReport, FleetView, Policy, PolicyContext, SegmentFeedback } from './policy.js';
 import { PolicyError } from './policy-error.js';
 
 export interface OneAdaptParams extends GradientWeights, AdamConfig {
@@ -61,6 +61,8 @@ export interface OneAdaptState {
   moments: Record<KnobName, AdamMoments>;
   /** Last gradient per knob, for reports and debugging. */
   lastGrad: Partial<Record<KnobName, number>>;
+  /** In a fleet: QP's and resolution's x on the last segment where something of interest was seen. */
+  busyX?: Partial<Record<KnobName, number>>;
   /** Target and budget modes: log of the price λ, adjusted online. */
   logLambda?: number;
   /** Target mode: the audits' scale of rec → F1 lost. */
@@ -185,6 +187,8 @@ export function wantsAudit(ledger: AuditLedger, seq: number, p: Pick<OneAdaptPar
  * for the first object to walk in to be detected — and once it is, its gradient takes over.
  */
 export const EMPTY_FLOOR = 0.5;
+/** In a fleet, the largest step up a knob takes, as a share of lr (see the step). */
+const UP_SHARE = 0.5;
 const EMPTY_DRIFT: readonly KnobName[] = ['qp', 'resolution'];
 
 /** Nothing of interest where the DNN looked: no saliency, so no accuracy term at all. */
@@ -245,16 +249,138 @@ function updatePrice(params: OneAdaptParams, state: OneAdaptState, fb: SegmentFe
 }
 
 /**
+ * The price (in the stream's own units: per fraction of its reference) at which its current
+ * operating point is stationary on a resource: F1 lost one level down the ladder that saves the
+ * most of it (QP for bytes, frame rate for frames) over what that saves. Undefined where it
+ * cannot be measured.
+ */
+function stationaryPrice(c: number, gradients: readonly KnobTerms[], resource: 'bw' | 'gpu'): number | undefined {
+  const t = gradients.find((g) => g.knob === (resource === 'bw' ? 'qp' : 'fps'));
+  const saved = t ? (resource === 'bw' ? t.bwHq - t.bwLq : t.gpuHq - t.gpuLq) : 0;
+  const lost = t ? c * (t.recLq - t.recHq) : 0;
+  return saved > 0 && lost > 0 ? Math.exp(priceStep(Math.log(lost / saved), 0)) : undefined;
+}
+
+/**
+ * A fleet member's weights: the accuracy term in F1 (calibrated rec), each budgeted resource at
+ * the fleet's price converted into the stream's units (a kbit/s is this fraction of its
+ * reference: the same price buys a different fraction of every camera), so that every member
+ * moves until its marginal F1 per kbit/s equals the fleet's price. The stream's own mode bounds
+ * that price: a floor (`target-f1`, when the fleet honours it) lowers it to the floor's own dual
+ * price where the floor would otherwise break, a cap (`budget-kbps`) raises it to the cap's. The
+ * own price is held within a factor e of the fleet's, so that it answers at once when it starts
+ * to bind instead of first unwinding from a bound.
+ */
+function fleetWeights(params: OneAdaptParams, state: OneAdaptState, view: FleetView, fb: SegmentFeedback, gradients: readonly KnobTerms[], ctx: PolicyContext): { weights: GradientWeights; state: OneAdaptState; report: FleetReport } {
+  const c = lossPerRec(state.calibration ?? CALIBRATION_PRIOR);
+  const segS = ctx.segmentSeconds ?? 1;
+  const qp = gradients.find((t) => t.knob === 'qp') ?? gradients[0];
+  // bw terms are fractions of the reference encode's bytes, gpu terms of the reference frame rate.
+  const refKbps = qp && qp.bwHq > 0 && fb.bytes > 0 ? (fb.bytes * 8) / 1000 / segS / qp.bwHq : undefined;
+  const refFps = ctx.spaces.fps[0];
+  const stationaryBw = stationaryPrice(c, gradients, 'bw');
+  const stationaryGpu = stationaryPrice(c, gradients, 'gpu');
+  const fleetBw = !view.budgetBw ? undefined : view.priceBw !== undefined && refKbps !== undefined ? view.priceBw * refKbps : stationaryBw;
+  const fleetGpu = !view.budgetGpu ? undefined : view.priceGpu !== undefined ? view.priceGpu * refFps : stationaryGpu;
+  // The stream's own weights in F1 units (λ mode's price is relative to its w_rec).
+  const own = weightsOf(params, state);
+  const scale = isConstrained(params) ? 1 : c / (params.wRec > 0 ? params.wRec : 1);
+  let bw = fleetBw ?? own.lambdaBw * scale;
+  let gpu = fleetGpu ?? own.lambdaGpu * scale;
+  let next = state;
+  let floorBound = false;
+  if (state.logLambda !== undefined && params.targetF1 !== undefined) {
+    const fleet = params.resource === 'gpu' ? fleetGpu : fleetBw;
+    if (fleet !== undefined && fleet > 0) {
+      const ownPrice = Math.min(Math.exp(state.logLambda), Math.E * fleet);
+      next = { ...state, logLambda: Math.log(ownPrice) };
+      floorBound = view.floorHonoured && ownPrice < fleet;
+      const price = floorBound ? ownPrice : fleet;
+      if (params.resource === 'gpu') gpu = price;
+      else bw = price;
+    }
+  } else if (state.logLambda !== undefined && params.budgetKbps !== undefined && fleetBw !== undefined && fleetBw > 0) {
+    const ownPrice = Math.max(Math.exp(state.logLambda), fleetBw / Math.E);
+    next = { ...state, logLambda: Math.log(ownPrice) };
+    bw = Math.max(fleetBw, ownPrice);
+  }
+  const report: FleetReport = {
+    ...(params.targetF1 !== undefined ? { floorBound } : {}),
+    ...(stationaryBw !== undefined && refKbps !== undefined ? { priceHintBw: stationaryBw / refKbps } : {}),
+    ...(stationaryGpu !== undefined ? { priceHintGpu: stationaryGpu / refFps } : {}),
+  };
+  return { weights: { wRec: c, lambdaBw: bw, lambdaGpu: gpu }, state: next, report };
+}
+
+/**
+ * An empty scene in a fleet (QP and resolution; frame rate and region held, as everywhere): its
+ * bytes buy no accuracy now, so the fleet takes them while it is over budget (half a step
+ * cheaper per segment) and, while it has room, the stream drifts to the watch floor from either
+ * side. Below the level of its last busy segment an empty segment is as likely blindness (the
+ * price took the camera where its detector sees nothing) as an empty scene: it climbs back to
+ * that level first.
+ */
+function fleetEmptyDrift(x: KnobState, busyX: Partial<Record<KnobName, number>> | undefined, view: FleetView, params: OneAdaptParams): Partial<Record<KnobName, number>> | undefined {
+  const pressures = [view.pressureBw, view.pressureGpu].filter((p): p is number => p !== undefined);
+  const over = pressures.length > 0 && Math.max(...pressures) > 0;
+  const step = params.lr / 2;
+  const seenAt = busyX ? { ...busyX } : undefined;
+  for (const k of EMPTY_DRIFT) {
+    if (!params.knobs.includes(k)) continue;
+    const seen = seenAt?.[k];
+    if (seen !== undefined && x[k] < seen) x[k] = Math.min(seen, x[k] + step);
+    else if (over) {
+      x[k] = Math.max(X_MIN, x[k] - step);
+      // Taken while empty, not lost to blindness: the next empty segment does not undo it.
+      if (seenAt && seen !== undefined) seenAt[k] = Math.min(seen, x[k]);
+    } else if (x[k] > EMPTY_FLOOR) x[k] = Math.max(EMPTY_FLOOR, x[k] - step);
+    else x[k] = Math.min(EMPTY_FLOOR, x[k] + step);
+  }
+  return seenAt;
+}
+
+/**
+ * What the next segment should cost relative to the one just measured: per knob that moved, the
+ * probe's own one-level ratio (cheaper variant ÷ current encode) to the power of the levels
+ * moved (its inverse going up). Clipped to [¼, 4]: an estimate, corrected by the next result.
+ */
+function nextRatios(from: KnobSetting, to: KnobSetting, gradients: readonly KnobTerms[], spaces: KnobSpaces): { bw: number; gpu: number } {
+  let bw = 1;
+  let gpu = 1;
+  for (const t of gradients) {
+    const ladder = spaces[t.knob];
+    const i = ladder.indexOf(from[t.knob]);
+    const j = ladder.indexOf(to[t.knob]);
+    if (i < 0 || j < 0 || i === j) continue;
+    if (t.bwHq > 0 && t.bwLq > 0) bw *= (t.bwLq / t.bwHq) ** (j - i);
+    if (t.gpuHq > 0 && t.gpuLq > 0) gpu *= (t.gpuLq / t.gpuHq) ** (j - i);
+  }
+  const clip = (r: number) => Math.min(4, Math.max(0.25, r));
+  return { bw: clip(bw), gpu: clip(gpu) };
+}
+
+/**
  * OneAdapt: one Adam step per probed segment on each knob's continuous state, along
  * −AccGrad + resource gradient; the discretised state is the next segment's setting.
+ * In a fleet (ctx.fleet) the resource prices are the fleet's (see fleetWeights); the stream
+ * starts and steps as the constrained modes do.
  */
 export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec = ''): Policy<OneAdaptState> {
   const constrained = isConstrained(params);
   // λ mode starts every adapting knob at `start` (the paper: the reference); the constrained
-  // modes start QP there and the other knobs at their reference (CONSTRAINED_START).
-  const startOf = (k: KnobName) => (!params.knobs.includes(k) ? 1 : constrained && k !== 'qp' ? 1 : Math.min(1, Math.max(X_MIN, params.start)));
-  const init = (): OneAdaptState => ({
-    x: Object.fromEntries(KNOB_NAMES.map((k) => [k, startOf(k)])) as KnobState,
+  // modes start QP there and the other knobs at their reference (CONSTRAINED_START). A fleet
+  // member starts QP and resolution at the watch floor (EMPTY_FLOOR, where an empty scene rests
+  // and an arrival is still seen), frame rate and region at their reference: one that joined at
+  // the top of its ladder would spend the others' share for its first segments.
+  const startOf = (k: KnobName, fleet: boolean) => {
+    if (!params.knobs.includes(k)) return 1;
+    if (fleet) return EMPTY_DRIFT.includes(k) ? Math.min(EMPTY_FLOOR, Math.max(X_MIN, params.start)) : 1;
+    if (constrained && k !== 'qp') return 1;
+    return Math.min(1, Math.max(X_MIN, params.start));
+  };
+  const fleetParams: OneAdaptParams = { ...params, eps: Math.max(params.eps, CONSTRAINED_EPS) };
+  const init = (fleet = false): OneAdaptState => ({
+    x: Object.fromEntries(KNOB_NAMES.map((k) => [k, startOf(k, fleet)])) as KnobState,
     moments: Object.fromEntries(KNOB_NAMES.map((k) => [k, ZERO_MOMENTS])) as Record<KnobName, AdamMoments>,
     lastGrad: {},
   });
@@ -264,7 +390,7 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
     probedKnobs: params.knobs,
     probesReference: params.targetF1 !== undefined,
     initial: (ctx) => {
-      const state = init();
+      const state = init(ctx.fleet !== undefined);
       return { state, setting: settingFromState(state.x, ctx.spaces) };
     },
     step: (before, fb, ctx) => {
@@ -274,24 +400,35 @@ export function oneAdaptPolicy(params: OneAdaptParams = ONEADAPT_DEFAULTS, spec 
       // cheapest knobs; drift to a watch floor instead, price and calibration untouched.
       if (emptyScene(fb.gradients)) {
         const x = { ...state.x };
-        for (const k of EMPTY_DRIFT) if (params.knobs.includes(k) && x[k] > EMPTY_FLOOR) x[k] = Math.max(EMPTY_FLOOR, x[k] - params.lr / 2);
-        return { state: { ...state, x }, setting: settingFromState(x, ctx.spaces) };
+        const busyX = ctx.fleet ? fleetEmptyDrift(x, state.busyX, ctx.fleet, params) : undefined;
+        if (!ctx.fleet) for (const k of EMPTY_DRIFT) if (params.knobs.includes(k) && x[k] > EMPTY_FLOOR) x[k] = Math.max(EMPTY_FLOOR, x[k] - params.lr / 2);
+        const setting = settingFromState(x, ctx.spaces);
+        const r = ctx.fleet ? nextRatios(fb.setting, setting, fb.gradients, ctx.spaces) : undefined;
+        return { state: { ...state, x, ...(busyX ? { busyX } : {}) }, setting, ...(r ? { fleet: { nextRatioBw: r.bw, nextRatioGpu: r.gpu } } : {}) };
       }
       const priced = updatePrice(params, state, fb, fb.gradients, ctx.segmentSeconds ?? 1);
+      if (ctx.fleet) priced.busyX = Object.fromEntries(EMPTY_DRIFT.map((k) => [k, state.x[k]]));
       const audit = params.targetF1 !== undefined && wantsAudit(priced.audits ?? NO_AUDITS, fb.seq, params);
       if (audit) priced.audits = { ...(priced.audits ?? NO_AUDITS), requested: (priced.audits?.requested ?? 0) + 1, lastSeq: fb.seq + 1 };
-      const weights = weightsOf(params, priced);
-      const next: OneAdaptState = { ...priced, x: { ...state.x }, moments: { ...state.moments }, lastGrad: {} };
+      const fleet = ctx.fleet ? fleetWeights(params, priced, ctx.fleet, fb, fb.gradients, ctx) : undefined;
+      const weights = fleet ? fleet.weights : weightsOf(params, priced);
+      const adam = fleet ? fleetParams : params;
+      const next: OneAdaptState = { ...(fleet ? fleet.state : priced), x: { ...state.x }, moments: { ...state.moments }, lastGrad: {} };
       for (const terms of fb.gradients) {
         const knob = terms.knob as KnobName;
         if (!params.knobs.includes(knob)) continue;
         const g = knobGradient(terms, ctx.spaces[knob].length, weights);
-        const { delta, moments } = adamStep(state.moments[knob] ?? ZERO_MOMENTS, g, params);
+        const { delta, moments } = adamStep(state.moments[knob] ?? ZERO_MOMENTS, g, adam);
         next.moments[knob] = moments;
-        next.x[knob] = Math.min(1, Math.max(X_MIN, (state.x[knob] ?? 1) + delta));
+        // In a fleet a step up (dearer) is at most half a step: members that all find room at
+        // once would otherwise overshoot the shared budget together before the price answers.
+        const d = fleet ? Math.min(delta, params.lr * UP_SHARE) : delta;
+        next.x[knob] = Math.min(1, Math.max(X_MIN, (state.x[knob] ?? 1) + d));
         next.lastGrad[knob] = g;
       }
-      return { state: next, setting: settingFromState(next.x, ctx.spaces), ...(audit ? { audit: true } : {}) };
+      const setting = settingFromState(next.x, ctx.spaces);
+      const report = fleet ? { ...fleet.report, ...((r) => ({ nextRatioBw: r.bw, nextRatioGpu: r.gpu }))(nextRatios(fb.setting, setting, fb.gradients, ctx.spaces)) } : undefined;
+      return { state: next, setting, ...(audit ? { audit: true } : {}), ...(report ? { fleet: report } : {}) };
     },
   };
 }

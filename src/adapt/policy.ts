@@ -28,6 +28,43 @@ export interface PolicyContext {
   sourceHeight: number;
   /** Seconds per segment (profiling delays are counted in seconds); 1 when absent. */
   segmentSeconds?: number;
+  /** Set when the stream belongs to a fleet: the fleet's prices as this stream sees them. */
+  fleet?: FleetView;
+}
+
+/**
+ * What a fleet tells one member (src/adapt/fleet-price.ts): the fleet's shared prices, already
+ * divided by the member's weight. A budgeted resource without a price yet (the fleet's first
+ * results) has `budget…` set and no price: the member then steps at its own stationary price.
+ */
+export interface FleetView {
+  /** F1 per kbit/s of uplink; the fleet has a bandwidth budget when `budgetBw`. */
+  budgetBw: boolean;
+  priceBw?: number;
+  /** F1 per frame inferred per second; the fleet has a GPU budget when `budgetGpu`. */
+  budgetGpu: boolean;
+  priceGpu?: number;
+  /** Whether the member's own floor (target-f1) is honoured; priorities decide when not all fit. */
+  floorHonoured: boolean;
+  /** log(spend / budget) of the fleet as last counted (> 0: over budget), per budgeted resource. */
+  pressureBw?: number;
+  pressureGpu?: number;
+}
+
+/** What a member's step tells its fleet besides its measured rates. */
+export interface FleetReport {
+  /** The member's floor holds it above where the fleet price alone would put it. */
+  floorBound?: boolean;
+  /** Prices (F1 per kbit/s, per frame/s) at which its operating point is stationary: the fleet's first price. */
+  priceHintBw?: number;
+  priceHintGpu?: number;
+  /**
+   * What its next segment should cost relative to this one, by the probe's own measurements of
+   * the levels it moves to (bytes; frames inferred): the fleet steps its price on what members
+   * are about to spend, not on what they spent a step ago.
+   */
+  nextRatioBw?: number;
+  nextRatioGpu?: number;
 }
 
 /** Configurations a profiling policy wants measured on one segment's content. */
@@ -56,6 +93,8 @@ export interface PolicyDecision<S> {
   audit?: boolean;
   /** Set when a decision is made: which segment's content it rests on, and where it applies. */
   adaptation?: { contentSeq: number; applyFromSeq: number };
+  /** A fleet member's report to its fleet (policies that follow a fleet price). */
+  fleet?: FleetReport;
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { KnobSpaces } from '../knobs/space.js';
 import { knobSpacesSchema } from './knobs.js';
 import { streamIdSchema } from './stream-id.js';
+import { fleetMembershipSchema, type FleetMembership } from './fleet.js';
 
 /** Archived footage to run as a stream: one job per file, taken by the ingest role. */
 export interface IngestJob {
@@ -13,6 +14,8 @@ export interface IngestJob {
   spaces?: KnobSpaces;
   auditEvery?: number;
   probeEvery?: number;
+  /** The fleet the stream joins. */
+  fleet?: FleetMembership;
 }
 
 export const ingestJobSchema = z.object({
@@ -23,4 +26,5 @@ export const ingestJobSchema = z.object({
   spaces: knobSpacesSchema.optional(),
   auditEvery: z.number().int().min(0).optional(),
   probeEvery: z.number().int().min(1).optional(),
+  fleet: fleetMembershipSchema.optional(),
 }) satisfies z.ZodType<IngestJob>;

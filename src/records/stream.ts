@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EncodedKnobs } from '../knobs/encode.js';
 import type { KnobSpaces } from '../knobs/space.js';
 import { encodedKnobsSchema, knobSpacesSchema, frameSideSchema } from './knobs.js';
+import { fleetMembershipSchema, type FleetMembership } from './fleet.js';
 import { streamIdSchema } from './stream-id.js';
 
 /** What a stream is: registered once by whoever starts it, read by every role. */
@@ -21,6 +22,8 @@ export interface StreamMeta {
   expectedSegments?: number;
   /** Set once the ingest has cut the whole source. */
   totalSegments?: number;
+  /** The fleet the stream belongs to (its budget and price are shared; src/adapt/fleet-price.ts). */
+  fleet?: FleetMembership;
 }
 
 /** A versioned knob update: applies from segment `validFromSeq` on, never to an encoded one. */
@@ -48,6 +51,7 @@ export const streamMetaSchema = z.object({
   spaces: knobSpacesSchema,
   expectedSegments: z.number().int().min(0).optional(),
   totalSegments: z.number().int().min(0).optional(),
+  fleet: fleetMembershipSchema.optional(),
 }) satisfies z.ZodType<StreamMeta>;
 
 export const knobUpdateRecordSchema = z.object({

@@ -6,7 +6,11 @@ import { PermanentError } from '../../src/errors.js';
 import type { SegmentFailure } from '../../src/records/segment-failure.js';
 import type { ResultJob } from '../../src/records/segment-result.js';
 import type { StreamRegister } from '../../src/queue/stream-register.js';
+import type { FleetRegister } from '../../src/queue/fleet-register.js';
 import type { Log } from '../../src/log.js';
+import { fleetStepInfo, memberObservation, type FleetStepInfo } from './fleet-step.js';
+
+export type { FleetStepInfo } from './fleet-step.js';
 
 /**
  * One consumed result: whether the policy stepped (not for a failed segment), the knobs the
@@ -18,6 +22,8 @@ export interface PolicyStep {
   stepped: boolean;
   knobs: EncodedKnobs;
   auditF1: number | null;
+  /** The stream's fleet after this result was counted (fleet members only). */
+  fleet?: FleetStepInfo;
 }
 
 /** Compare-and-set retries before a commit gives up (each loss means another step went in). */
@@ -39,6 +45,8 @@ export class Coordinator {
     private readonly streams: StreamRegister,
     private readonly log: Log = () => undefined,
     private readonly onStep: (step: PolicyStep) => void = () => undefined,
+    /** Where fleets keep their prices; a fleet member's result without one is refused. */
+    private readonly fleets?: FleetRegister,
   ) {}
 
   async handle(result: ResultJob): Promise<'stepped' | 'stale'> {
@@ -47,6 +55,9 @@ export class Coordinator {
     await this.streams.recordRow(result.streamId, result.seq, rowOf(result));
     const policy = policyFromSpec(meta.policy);
     const ctx: PolicyContext = { spaces: meta.spaces, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight, segmentSeconds: meta.segmentSeconds };
+    const fleet = meta.fleet;
+    if (fleet && !this.fleets) throw new Error(`stream "${result.streamId}" is in fleet "${fleet.name}" but this coordinator has no fleet register`);
+    const member = { weight: fleet?.weight ?? 1, priority: fleet?.priority ?? 0 };
     const feedback: SegmentFeedback = {
       seq: result.seq,
       setting: { qp: result.knobs.qp, resolution: result.knobs.resolution, fps: result.knobs.fps, roi: result.knobs.roi },
@@ -63,8 +74,11 @@ export class Coordinator {
     // read its state and step again, so no step is lost and none is taken twice.
     for (let attempt = 1; ; attempt++) {
       const { state, lastSeq } = await this.streams.policyState(result.streamId);
+      const fresh = !result.error && result.seq > lastSeq;
+      // A fleet member steps at the fleet's current prices (read with its own state).
+      const stepCtx = fleet && fresh ? { ...ctx, fleet: await this.fleets!.view(fleet.name, member) } : ctx;
       // An older result is still sent to the commit, which counts it (nothing else changes).
-      const decision = result.error || result.seq <= lastSeq ? undefined : policy.step(state, feedback, ctx);
+      const decision = fresh ? policy.step(state, feedback, stepCtx) : undefined;
       const usesMask = decision !== undefined && carriesRegion(policy, decision.setting, ctx.spaces);
       const knobs = decision ? encodedKnobs(decision.setting, meta.sourceWidth, meta.sourceHeight, usesMask ? result.roiMask : undefined) : undefined;
       if (knobs && decision?.audit) knobs.audit = true;
@@ -72,10 +86,16 @@ export class Coordinator {
       if (!outcome.consumed) {
         if (outcome.conflict && attempt < MAX_COMMIT_ATTEMPTS) continue;
         if (outcome.conflict) throw new Error(`stream "${result.streamId}": result ${result.seq} lost ${MAX_COMMIT_ATTEMPTS} compare-and-set races in a row`);
+        // A coordinator that died between the stream's commit and the fleet's leaves the result
+        // uncounted there: counting it now is safe (the fleet fences each member on seq).
+        if (fleet) await this.fleets!.observe(fleet.name, memberObservation(meta, result, undefined));
         return this.stale(result.streamId, result.seq, lastSeq);
       }
       if (outcome.update && knobs) this.logUpdate(result.streamId, result.seq, knobs, outcome.update);
-      this.onStep({ streamId: result.streamId, seq: result.seq, stepped: decision !== undefined, knobs: knobs ?? result.knobs, auditF1: result.auditF1 ?? null });
+      // The stream's step is committed first, the fleet's count after: two slots on a cluster, so
+      // two atomic steps; the fleet's is idempotent (fenced on the member's seq).
+      const counted = fleet ? fleetStepInfo(await this.fleets!.observe(fleet.name, memberObservation(meta, result, decision))) : undefined;
+      this.onStep({ streamId: result.streamId, seq: result.seq, stepped: decision !== undefined, knobs: knobs ?? result.knobs, auditF1: result.auditF1 ?? null, ...(counted ? { fleet: counted } : {}) });
       return 'stepped';
     }
   }

@@ -61,6 +61,7 @@ export async function processIngestJob(deps: IngestJobDeps, job: IngestJob, sign
       spaces: job.spaces,
       auditEvery: job.auditEvery,
       probeEvery: job.probeEvery,
+      fleet: job.fleet,
       lockstep: true,
     }, { signal });
     const summary = await stream.done;

@@ -10,6 +10,7 @@ import { assertStreamId, streamIdFor } from '../../src/records/stream-id.js';
 import type { StreamMeta } from '../../src/records/stream.js';
 import { redactUrls } from '../../src/redact.js';
 import { PermanentError } from '../../src/errors.js';
+import { assertFleetName, type FleetMembership } from '../../src/records/fleet.js';
 
 // Options → defaults → compiled: every way to start a stream (`run`, `ingest`, archive jobs)
 // says what it wants in a StreamRequest, fills the gaps from one StreamDefaults taken from the
@@ -37,7 +38,16 @@ export interface StreamRequest {
   probeEvery?: number;
   /** Stop after n segments; default: the whole source. */
   maxSegments?: number;
+  /** The fleet the stream joins (its budget is shared; src/adapt/fleet-price.ts). */
+  fleet?: FleetMembership;
 }
+
+/**
+ * A fleet member's policy when none is asked for: the gradient policy at the fleet's price. The
+ * deployment's default (a per-stream target) would hold every camera at its own F1 floor,
+ * whatever the fleet's budget; a floor is asked for explicitly (`--policy oneadapt:target-f1=X`).
+ */
+export const FLEET_DEFAULT_POLICY = 'oneadapt';
 
 /** The deployment's defaults, taken from the configuration once. */
 export interface StreamDefaults {
@@ -136,7 +146,7 @@ export function expectedSegments(durationS: number, segmentSeconds: number, anal
 
 /** Resolves a request against the defaults for a probed source and its model; pure. */
 export function compileStream(req: StreamRequest, defaults: StreamDefaults, info: VideoInfo, model: ModelSpec, isLive: boolean): CompiledStream {
-  const policySpec = req.policy ?? defaults.policy;
+  const policySpec = req.policy ?? (req.fleet ? FLEET_DEFAULT_POLICY : defaults.policy);
   const policy = policyFromSpec(policySpec);
   const spaces = req.spaces ? validateSpaces(req.spaces) : ladderAtRate(defaults.spaces, defaults.analysisFps);
   const tooFast = spaces.fps.filter((f) => f > defaults.analysisFps);
@@ -146,7 +156,9 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
   const maxSegments = req.maxSegments === undefined ? undefined : count(req.maxSegments, 0, 'max segments', 1);
   const origin = req.origin ?? req.source;
   const streamId = req.streamId !== undefined ? assertStreamId(req.streamId) : streamIdFor(origin);
-  const ctx = { spaces, sourceWidth: info.width, sourceHeight: info.height };
+  if (req.fleet) assertFleetName(req.fleet.name);
+  // A fleet member starts where members start (its first prices come with its first result).
+  const ctx = { spaces, sourceWidth: info.width, sourceHeight: info.height, ...(req.fleet ? { fleet: { budgetBw: false, budgetGpu: false, floorHonoured: true } } : {}) };
   const initial = policy.initial(ctx);
   const meta: StreamMeta = {
     streamId,
@@ -159,6 +171,7 @@ export function compileStream(req: StreamRequest, defaults: StreamDefaults, info
     segmentSeconds: defaults.segmentSeconds,
     analysisFps: defaults.analysisFps,
     spaces,
+    ...(req.fleet ? { fleet: req.fleet } : {}),
   };
   const expected = isLive ? undefined : expectedSegments(info.durationS, defaults.segmentSeconds, defaults.analysisFps, maxSegments);
   if (expected !== undefined) meta.expectedSegments = expected;
