@@ -1,3 +1,5 @@
+import type { ArchiveProgress } from '../enqueue.js';
+
 /** A one-line progress bar on stderr (only when it is a terminal, else a line per 10%). */
 export function progressBar(label: string): { update(done: number, total: number | undefined): void; stop(): void } {
   const tty = process.stderr.isTTY;
@@ -23,22 +25,11 @@ export function progressBar(label: string): { update(done: number, total: number
   };
 }
 
-/** What a set of streams has done so far (app/enqueue's ArchiveProgress fits). */
-export interface StreamsSnapshot {
-  streams: readonly { state: string; finished: boolean }[];
-  /** Segments analysed (report rows). */
-  done: number;
-  /** Segments cut and queued for the workers. */
-  ingested: number;
-  /** All the streams' segments; undefined while any stream's count is unknown. */
-  total: number | undefined;
-  /** Segments of the streams whose count is known. */
-  known: number;
-  /** No count is an estimate. */
-  exact: boolean;
-  finished: number;
+/** What the view reads of a set of streams' progress: ArchiveProgress's counts (app/enqueue). */
+export type StreamsSnapshot = Pick<ArchiveProgress, 'done' | 'ingested' | 'total' | 'known' | 'exact' | 'finished'> & {
+  streams: readonly Pick<ArchiveProgress['streams'][number], 'state' | 'finished'>[];
   failed: readonly unknown[];
-}
+};
 
 /** `42s`, `4m05s`, `1h02m`. */
 export function formatDuration(seconds: number): string {

@@ -2,30 +2,20 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveProgress, enqueueArchives } from '../../app/enqueue.js';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { stallReport } from '../../app/stream-progress.js';
-import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { createFfmpegMedia } from '../../src/media/ffmpeg.js';
 import { ingestJobId } from '../../src/queue/names.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
-import { pipelineConfig } from '../support/pipeline-config.js';
-import { randomPrefix } from '../support/random.js';
+import { pipelineEnv } from '../support/pipeline-config.js';
+import { loadConfig } from '../../src/config/config.js';
 
 describe.skipIf(missingFootage(HIGHWAY))('archived footage through the ingest queue', () => {
   // The CLI below runs in its own process: it gets the same Redis, bucket and prefix by environment.
-  const id = randomPrefix('enqueue');
-  const env = {
-    REDIS_URL: inject('redisUrl'),
-    S3_ENDPOINT: inject('s3Endpoint'),
-    S3_BUCKET: id,
-    S3_REGION: LOCAL_S3_CREDENTIALS.region,
-    S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    ONEADAPT_QUEUE_PREFIX: id,
-  };
-  const config = pipelineConfig('enqueue', env);
+  const env = pipelineEnv('enqueue');
+  const config = loadConfig(env);
   let roles: RunningRoles;
   let dir: string;
 

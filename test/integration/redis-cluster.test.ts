@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runVideos } from '../../app/run-job.js';
 import { createRuntime } from '../../app/runtime.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { freePort } from '../../src/embedded/local-redis.js';
 import { openRedis, redisTarget, type RedisConnections } from '../../src/queue/connection.js';
 import { queueNames, segmentJobId } from '../../src/queue/names.js';
 import { StreamRegister } from '../../src/queue/stream-register.js';
 import { HIGHWAY, missingFootage } from '../support/footage.js';
-import { randomPrefix } from '../support/random.js';
+import { pipelineEnv } from '../support/pipeline-config.js';
 import { LocalRedisCluster, missingClusterTools } from '../support/redis-cluster.js';
 
 // The whole pipeline (ingest → S3 → BullMQ → inference → coordinator → knob updates) on a
@@ -23,18 +22,10 @@ if (skipReason) console.warn(`redis-cluster.test.ts skipped: ${skipReason}`);
 
 /** Like test/support/pipeline-config.ts, on the cluster instead of the run's single Redis. */
 function clusterConfig(nodes: string, label: string): Config {
-  const id = randomPrefix(label);
-  return loadConfig({
-    REDIS_CLUSTER_NODES: nodes,
-    S3_ENDPOINT: inject('s3Endpoint'),
-    S3_BUCKET: id,
-    S3_REGION: LOCAL_S3_CREDENTIALS.region,
-    S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-    S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-    ONEADAPT_QUEUE_PREFIX: id,
-    ONEADAPT_S3_TIMEOUT_MS: '5000',
-    ONEADAPT_POLICY: 'fixed:',
-  });
+  // The run's S3 with its own bucket and prefix, on the cluster instead of the run's Redis.
+  const env: Record<string, string | undefined> = { ...pipelineEnv(label), REDIS_CLUSTER_NODES: nodes };
+  delete env.REDIS_URL;
+  return loadConfig(env);
 }
 
 /** Every key under `prefix` on every master. */

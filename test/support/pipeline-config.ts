@@ -3,10 +3,10 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { LOCAL_S3_CREDENTIALS } from '../../src/embedded/local-s3-server.js';
 import { randomPrefix } from './random.js';
 
-/** A config on the run's Redis and S3 with its own bucket and queue prefix. */
-export function pipelineConfig(label: string, extra: Record<string, string> = {}): Config {
+/** The environment of a config on the run's Redis and S3 with its own bucket and queue prefix (also for child processes). */
+export function pipelineEnv(label: string, extra: Record<string, string> = {}): Record<string, string> {
   const id = randomPrefix(label);
-  return loadConfig({
+  return {
     REDIS_URL: inject('redisUrl'),
     S3_ENDPOINT: inject('s3Endpoint'),
     S3_BUCKET: id,
@@ -20,5 +20,10 @@ export function pipelineConfig(label: string, extra: Record<string, string> = {}
     // Tests that name no policy test the pipeline, not adaptation: the reference configuration.
     ONEADAPT_POLICY: 'fixed:',
     ...extra,
-  });
+  };
+}
+
+/** A config on the run's Redis and S3 with its own bucket and queue prefix. */
+export function pipelineConfig(label: string, extra: Record<string, string> = {}): Config {
+  return loadConfig(pipelineEnv(label, extra));
 }
